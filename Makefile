@@ -1,0 +1,51 @@
+# wgmgr: `make` builds the router filesystem in build/root and the .ipk in dist/;
+# `make test` runs every test. See README.md.
+
+BUILD   := build
+ROOT    := $(BUILD)/root
+PLUGIN  := $(ROOT)/usr/libexec/rpcd/wgmgr
+DEPS    := node_modules/.package-lock.json
+LUASRC  := $(shell find luasrc -name '*.ts')
+VIEWSRC := $(shell find htdocs -name '*.ts' 2>/dev/null)
+STATIC  := $(shell find root -type f 2>/dev/null)
+
+.PHONY: all plugin views static test bench dev clean
+
+all: plugin views static
+
+$(DEPS): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+plugin: $(PLUGIN)
+
+$(PLUGIN): $(DEPS) $(LUASRC) tsconfig.json scripts/pack-lua.mjs
+	npx tstl -p tsconfig.json
+	@mkdir -p $(dir $@)
+	node scripts/pack-lua.mjs $(BUILD)/lua/wgmgr.lua $@
+
+views: $(BUILD)/.views
+
+$(BUILD)/.views: $(DEPS) $(VIEWSRC) $(LUASRC) scripts/build-views.mjs
+	node scripts/build-views.mjs $(ROOT)
+	@touch $@
+
+# Files installed as they are (menu.d, acl.d, uci-defaults, ...).
+static: $(BUILD)/.static
+
+$(BUILD)/.static: $(STATIC)
+	@mkdir -p $(ROOT)
+	cp -R root/. $(ROOT)/
+	@touch $@
+
+test: all
+	npx vitest run
+
+bench: all
+	node test/bench/bench.mjs
+
+dev: all
+	node test/dev/server.mjs
+
+clean:
+	rm -rf $(BUILD) dist test-output

@@ -1,0 +1,251 @@
+// Input checks shared by the plugin and the views. Each check returns undefined when
+// the value is fine, or a Problem with a stable code and a message a home user can
+// act on. The plugin turns a Problem into {"error", "message", "field"}; the views
+// show the message next to the field.
+
+import {
+  Addr,
+  Cidr,
+  formatAddress,
+  formatCidr,
+  hasHostBits,
+  maxPrefix,
+  networkOf,
+  parseAddress,
+  parseCidr,
+  parseDecimal,
+  suggestedPrefix,
+} from "./ip";
+
+export interface Problem {
+  code: string;
+  message: string;
+}
+
+function problem(code: string, message: string): Problem {
+  return { code, message };
+}
+
+// Lua strings are byte strings, JS strings are UTF-16: "é" has length 2 in Lua.
+const STRINGS_ARE_BYTES = "\u00e9".length === 2;
+
+/** Length of a string in UTF-8 bytes, the same in both runtimes. */
+export function utf8Length(s: string): number {
+  if (STRINGS_ARE_BYTES) return s.length;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+function isIdentChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
+/** UCI section/option names: libuci's set() accepts "wg-0" but commit silently drops it. */
+export function isUciName(s: string): boolean {
+  if (s.length === 0 || s.length > 64) return false;
+  for (let i = 0; i < s.length; i++) if (!isIdentChar(s.charCodeAt(i))) return false;
+  return true;
+}
+
+/** Interface names become a Linux device, a UCI section and a firewall zone name. */
+export const MAX_IFACE_NAME = 11;
+
+export function checkInterfaceName(s: string): Problem | undefined {
+  if (!isUciName(s) || s.length > MAX_IFACE_NAME) {
+    return problem(
+      "INVALID_NAME",
+      `"${s}" cannot be an interface name: use 1 to ${MAX_IFACE_NAME} letters, digits or "_" (for example "wg0").`,
+    );
+  }
+  return undefined;
+}
+
+export const MAX_PEER_NAME_BYTES = 64;
+
+/** Peer names are free text (any language), but one line and no control characters. */
+export function checkPeerName(s: string): Problem | undefined {
+  if (s.length === 0) return problem("INVALID_NAME", "Give the device a name, for example \"iPhone\".");
+  if (utf8Length(s) > MAX_PEER_NAME_BYTES) {
+    return problem("INVALID_NAME", `The name is too long: at most ${MAX_PEER_NAME_BYTES} bytes.`);
+  }
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c === 127) return problem("INVALID_NAME", "The name cannot contain line breaks or control characters.");
+  }
+  return undefined;
+}
+
+export function checkPort(n: number): Problem | undefined {
+  if (!isWholeNumber(n) || n < 1 || n > 65535) {
+    return problem("INVALID_PORT", "The port must be a whole number from 1 to 65535 (WireGuard usually uses 51820).");
+  }
+  return undefined;
+}
+
+export const MIN_MTU = 1280;
+export const MAX_MTU = 9000;
+
+export function checkMtu(n: number): Problem | undefined {
+  if (!isWholeNumber(n) || n < MIN_MTU || n > MAX_MTU) {
+    return problem(
+      "INVALID_MTU",
+      `The MTU must be a whole number from ${MIN_MTU} to ${MAX_MTU}; 1420 suits most links, 1412 suits PPPoE.`,
+    );
+  }
+  return undefined;
+}
+
+export function checkKeepalive(n: number): Problem | undefined {
+  if (!isWholeNumber(n) || n < 0 || n > 65535) {
+    return problem("INVALID_KEEPALIVE", "Keepalive is a number of seconds from 0 (off) to 65535; 25 suits devices behind NAT.");
+  }
+  return undefined;
+}
+
+function isWholeNumber(n: number): boolean {
+  return typeof n === "number" && n === n && Math.floor(n) === n && n < 1e15 && n > -1e15;
+}
+
+const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/**
+ * A WireGuard key: base64 of exactly 32 bytes, i.e. 43 characters plus "=", where the
+ * last character carries only 4 meaningful bits (so its low 2 bits must be zero).
+ */
+export function isWireGuardKey(s: string): boolean {
+  if (s.length !== 44 || s.charAt(43) !== "=") return false;
+  for (let i = 0; i < 43; i++) if (BASE64.indexOf(s.charAt(i)) < 0) return false;
+  return BASE64.indexOf(s.charAt(42)) % 4 === 0;
+}
+
+export function checkKey(s: string): Problem | undefined {
+  if (!isWireGuardKey(s)) {
+    return problem("INVALID_KEY", "This is not a WireGuard key: a key is 44 characters of base64 ending in \"=\".");
+  }
+  return undefined;
+}
+
+function describePrefixZero(c: Cidr, text: string): Problem {
+  const meant = { addr: c.addr, prefix: suggestedPrefix(c.addr) };
+  return problem(
+    "INVALID_PREFIX",
+    `"${text}" means every ${c.addr.family === 4 ? "IPv4" : "IPv6"} address (the whole Internet), not one network. ` +
+      `Did you mean ${formatCidr(networkOf(meant))}? For a full tunnel write ${c.addr.family === 4 ? "0.0.0.0/0" : "::/0"}.`,
+  );
+}
+
+/**
+ * A network prefix such as a LAN behind a peer or a route target. "10.0.0.0/0" is
+ * refused (it silently means "everything"), and so are host bits ("10.0.0.5/24").
+ * A bare address is a host (/32 or /128) when `allowHost` is set.
+ */
+export function checkSubnet(text: string, allowHost = true): Problem | undefined {
+  const c = parseCidr(text, allowHost);
+  if (c === undefined) {
+    return problem(
+      "INVALID_ADDRESS",
+      `"${text}" is not a valid network: write it like 192.168.1.0/24 or fd00:1::/64.`,
+    );
+  }
+  if (c.prefix === 0 && !isAllZero(c.addr)) return describePrefixZero(c, text);
+  if (hasHostBits(c)) {
+    return problem(
+      "HOST_BITS_SET",
+      `"${text}" is an address inside a network, not the network itself: write ${formatCidr(networkOf(c))}.`,
+    );
+  }
+  return undefined;
+}
+
+/** An address of this router inside the tunnel, with the tunnel's prefix ("192.168.100.1/24"). */
+export function checkInterfaceAddress(text: string, family: 4 | 6): Problem | undefined {
+  const c = parseCidr(text, false);
+  const example = family === 4 ? "192.168.100.1/24" : "fd00:100::1/64";
+  if (c === undefined || c.addr.family !== family) {
+    return problem("INVALID_ADDRESS", `"${text}" is not a valid ${family === 4 ? "IPv4" : "IPv6"} address with prefix: write it like ${example}.`);
+  }
+  if (c.prefix === 0) return describePrefixZero(c, text);
+  const maxUseful = maxPrefix(family) - 2;
+  if (c.prefix > maxUseful) {
+    return problem(
+      "INVALID_PREFIX",
+      `"${text}" leaves no room for devices: the tunnel needs a subnet such as ${example} (the prefix carries the route to the tunnel).`,
+    );
+  }
+  if (!hasHostBits(c) || isBroadcast(c)) {
+    return problem("INVALID_ADDRESS", `${formatAddress(c.addr)} cannot be the router's own address in ${formatCidr(networkOf(c))}: use for example ${example}.`);
+  }
+  return undefined;
+}
+
+function isAllZero(a: Addr): boolean {
+  for (const w of a.words) if (w !== 0) return false;
+  return true;
+}
+
+function isBroadcast(c: Cidr): boolean {
+  if (c.addr.family !== 4) return false;
+  const net = networkOf(c).addr;
+  const size = Math.pow(2, 32 - c.prefix);
+  const a = c.addr.words[0] * 65536 + c.addr.words[1];
+  const n = net.words[0] * 65536 + net.words[1];
+  return a - n === size - 1;
+}
+
+export function checkIpAddress(text: string): Problem | undefined {
+  if (parseAddress(text) === undefined) return problem("INVALID_ADDRESS", `"${text}" is not an IP address (for example 192.168.100.2).`);
+  return undefined;
+}
+
+export function checkDnsServer(text: string): Problem | undefined {
+  if (parseAddress(text) === undefined) {
+    return problem("INVALID_DNS", `"${text}" is not an IP address of a DNS server (for example 192.168.1.1).`);
+  }
+  return undefined;
+}
+
+/** A public endpoint: a DNS name or a literal IP address. */
+export function checkHost(text: string): Problem | undefined {
+  if (parseAddress(text) !== undefined) return undefined;
+  const bad = problem("INVALID_HOST", `"${text}" is not a host name or IP address (for example myhome.ddns.net).`);
+  if (text.length === 0 || text.length > 253) return bad;
+  for (const label of text.split(".")) {
+    if (label.length === 0 || label.length > 63) return bad;
+    if (label.charAt(0) === "-" || label.charAt(label.length - 1) === "-") return bad;
+    for (let i = 0; i < label.length; i++) {
+      const c = label.charCodeAt(i);
+      if (!(isIdentChar(c) && c !== 95) && c !== 45) return bad;
+    }
+  }
+  // A name made only of digits and dots would be read as a (broken) IPv4 address.
+  if (parseDecimal(text.split(".").join(""), 1e15) !== undefined) return bad;
+  return undefined;
+}
+
+/**
+ * Splits user input given as one string ("a, b c") or a list into its entries, and
+ * flags list entries that hide several values behind commas: netifd would write them
+ * into one AllowedIPs line and lose routes (openwrt#21411).
+ */
+export function splitList(value: string | string[]): string[] {
+  const raw = typeof value === "string" ? [value] : value;
+  const out: string[] = [];
+  for (const item of raw) {
+    for (const piece of item.split(",")) {
+      for (const word of piece.split(" ")) {
+        const t = word.trim();
+        if (t.length > 0) out.push(t);
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,150 @@
+// The running system: `wg show all dump`, making a running interface match UCI
+// (wg syncconf keeps every unchanged peer's session), service reloads, WAN address.
+
+import { formatCidr, networkOf, parseCidr } from "./common/ip";
+import { DevicePeer, formatEndpoint, renderDeviceConfig } from "./common/wgconf";
+import * as json from "./json";
+import { Model, Section, flag, list, num, opt } from "./model";
+import { isPeerEnabled, ownedRoutes } from "./plan";
+import { peersOf, wgInterface } from "./router";
+import { run, runWithInput, shellQuote } from "./system";
+
+export interface LivePeer {
+  publicKey: string;
+  endpoint?: string;
+  allowedIps: string[];
+  latestHandshake: number;
+  rxBytes: number;
+  txBytes: number;
+  keepalive?: number;
+}
+
+export interface LiveInterface {
+  name: string;
+  publicKey: string;
+  listenPort: number;
+  peers: LivePeer[];
+}
+
+/** Parses `wg show all dump` (tab separated; one interface line, then its peers). */
+export function parseDump(text: string): Record<string, LiveInterface> {
+  const out: Record<string, LiveInterface> = {};
+  for (const [line] of string.gmatch(text, "[^\n]+")) {
+    const f: string[] = [];
+    for (const [field] of string.gmatch(line, "[^\t]+")) f.push(field);
+    if (f.length === 5) {
+      out[f[0]] = { name: f[0], publicKey: f[2], listenPort: tonumber(f[3]) ?? 0, peers: [] };
+    } else if (f.length === 9 && out[f[0]] !== undefined) {
+      out[f[0]].peers.push({
+        publicKey: f[1],
+        endpoint: f[3] === "(none)" ? undefined : f[3],
+        allowedIps: f[4] === "(none)" ? [] : f[4].split(","),
+        latestHandshake: tonumber(f[5]) ?? 0,
+        rxBytes: tonumber(f[6]) ?? 0,
+        txBytes: tonumber(f[7]) ?? 0,
+        keepalive: f[8] === "off" ? undefined : tonumber(f[8]),
+      });
+    }
+  }
+  return out;
+}
+
+export function readDump(): { interfaces: Record<string, LiveInterface>; available: boolean } {
+  const r = run("wg show all dump");
+  return { interfaces: r.ok ? parseDump(r.output) : {}, available: r.status !== 127 };
+}
+
+/** The wg(8) configuration netifd's handler would build from UCI for this interface. */
+export function deviceConfigText(m: Model, iface: Section): string {
+  const peers: DevicePeer[] = [];
+  for (const p of peersOf(m, iface.name)) {
+    const key = opt(p, "public_key");
+    if (!isPeerEnabled(p) || key === undefined) continue;
+    const host = opt(p, "endpoint_host");
+    peers.push({
+      publicKey: key,
+      presharedKey: opt(p, "preshared_key"),
+      allowedIps: list(p, "allowed_ips"),
+      endpoint: host !== undefined ? formatEndpoint(host, num(p, "endpoint_port") ?? 51820) : undefined,
+      keepalive: num(p, "persistent_keepalive"),
+    });
+  }
+  return renderDeviceConfig({ privateKey: opt(iface, "private_key") ?? "", listenPort: num(iface, "listen_port"), peers });
+}
+
+/** Routes netifd installs for peers with route_allowed_ips, plus wgmgr's persistent routes. */
+function wantedRoutes(m: Model, iface: string): Record<string, boolean> {
+  const want: Record<string, boolean> = {};
+  for (const p of peersOf(m, iface)) {
+    if (!isPeerEnabled(p) || !flag(p, "route_allowed_ips")) continue;
+    for (const a of list(p, "allowed_ips")) {
+      const c = parseCidr(a, true);
+      if (c !== undefined) want[formatCidr(networkOf(c))] = true;
+    }
+  }
+  return want;
+}
+
+function routeKey(first: string, family: 4 | 6): string | undefined {
+  if (first === "default") return family === 4 ? "0.0.0.0/0" : "::/0";
+  const c = parseCidr(first, true);
+  return c === undefined ? undefined : formatCidr(c);
+}
+
+/**
+ * Makes the running interface match the committed UCI without restarting it: peers
+ * through `wg syncconf` (peers whose settings did not change keep their sessions),
+ * then the per-peer routes through one `ip -batch`. An interface that is not running
+ * is brought up by netifd instead.
+ */
+export function syncInterface(m: Model, ifaceName: string, warnings: string[]): { running: boolean; peers: number } {
+  const iface = wgInterface(m, ifaceName);
+  if (iface === undefined) return { running: false, peers: 0 };
+  const q = shellQuote(ifaceName);
+  const probe = run(`wg show ${q} public-key`);
+  if (!probe.ok) {
+    if (probe.status === 127) warnings.push("The wg command is missing: install wireguard-tools.");
+    else {
+      const up = run(`ubus call network.interface.${ifaceName} up`);
+      if (!up.ok) warnings.push(`${ifaceName} is not running and netifd could not be asked to start it (ubus unavailable).`);
+    }
+    return { running: false, peers: 0 };
+  }
+  const sync = runWithInput(`wg syncconf ${q} /dev/stdin`, deviceConfigText(m, iface));
+  if (!sync.ok) warnings.push(`wg syncconf failed on ${ifaceName}: ${sync.output}`);
+
+  const want = wantedRoutes(m, ifaceName);
+  const configured: Record<string, boolean> = {};
+  for (const r of ownedRoutes(m, ifaceName)) configured[opt(r, "target") ?? ""] = true;
+  const current = run(`ip -4 route show dev ${q} proto static; ip -6 route show dev ${q} proto static`);
+  const batch: string[] = [];
+  for (const [line] of string.gmatch(current.output, "[^\n]+")) {
+    const [first] = string.match(line, "^(%S+)");
+    const family = string.find(line, ":", 1, true)[0] !== undefined ? 6 : 4;
+    const key = first !== undefined ? routeKey(first, family) : undefined;
+    if (key !== undefined && !want[key] && !configured[key]) batch.push(`route del ${key} dev ${ifaceName} proto static`);
+  }
+  for (const [key] of pairs(want)) batch.push(`route replace ${key} dev ${ifaceName} proto static`);
+  if (batch.length > 0) {
+    const r = runWithInput("ip -batch -", batch.join("\n") + "\n");
+    if (!r.ok) warnings.push(`Some routes of ${ifaceName} could not be updated: ${r.output}`);
+  }
+  return { running: true, peers: peersOf(m, ifaceName).filter((p) => isPeerEnabled(p)).length };
+}
+
+/** Reloads a service after a commit; a missing service is a warning, not a failure. */
+export function reload(what: "network" | "firewall", warnings: string[]): void {
+  const cmd = what === "network" ? "ubus call network reload" : "/etc/init.d/firewall reload";
+  const r = run(cmd, true);
+  if (!r.ok) warnings.push(`Could not reload the ${what} (${cmd}): the change is saved and applies at the next restart.`);
+}
+
+/** The WAN's IPv4 address as netifd reports it, for clients' Endpoint. */
+export function wanAddress(): string | undefined {
+  const r = run("ubus call network.interface.wan status");
+  if (!r.ok) return undefined;
+  const [status] = json.decode(r.output);
+  const addrs = (status as { ["ipv4-address"]?: { address: string }[] } | undefined)?.["ipv4-address"];
+  return addrs !== undefined && addrs[0] !== undefined ? addrs[0].address : undefined;
+}
+

@@ -1,0 +1,51 @@
+// rpcd exec plugin entry point: `wgmgr list` prints the method signatures,
+// `wgmgr call <method>` reads the ubus message (JSON) on stdin and prints one JSON
+// object. rpcd ignores the exit status and discards stderr, so every outcome,
+// errors included, is a JSON object on stdout (platform.md §1).
+
+import { Args, isApiError } from "./errors";
+import * as json from "./json";
+import { METHODS, Reply, SIGNATURES } from "./methods";
+
+declare const arg: LuaTable<number, string>;
+
+const MAX_INPUT = 256 * 1024;
+
+function logInternal(message: string): void {
+  // rpcd discards stderr; syslog is where an administrator looks.
+  os.execute(`logger -t wgmgr ${"'" + string.gsub(message, "'", "'\\''")[0] + "'"} 2>/dev/null`);
+}
+
+function call(method: string): Reply {
+  const handler = METHODS[method];
+  if (handler === undefined) return { error: "UNKNOWN_METHOD", message: `wgmgr has no method "${method}".` };
+  const input = (io.read("*a") as string | undefined) ?? "";
+  if (input.length > MAX_INPUT) return { error: "INVALID_ARGUMENT", message: "The request is too large." };
+  const [args, err] = json.decode(input === "" ? "{}" : input);
+  if (err !== undefined || type(args) !== "table" || (args as unknown[])[0] !== undefined) {
+    return { error: "INVALID_ARGUMENT", message: `The arguments must be one JSON object (${err ?? "not an object"}).` };
+  }
+  const [ok, result] = pcall(handler, args as Args);
+  if (ok) return result as Reply;
+  const e: unknown = result;
+  if (isApiError(e)) return { error: e.error, message: e.message, field: e.field };
+  logInternal(`${method}: ${tostring(result)}`);
+  return { error: "INTERNAL", message: `wgmgr failed unexpectedly: ${tostring(result)}` };
+}
+
+function main(): void {
+  const mode = arg.get(1);
+  let reply: Reply;
+  if (mode === "list") {
+    reply = {};
+    for (const [name, sig] of pairs(SIGNATURES)) reply[name] = json.asObject(sig);
+  } else if (mode === "call") {
+    reply = call(arg.get(2) ?? "");
+  } else {
+    io.stderr.write("usage: wgmgr list | wgmgr call <method> < args.json\n");
+    os.exit(1);
+  }
+  io.write(json.encode(json.asObject(reply)), "\n");
+}
+
+main();

@@ -1,0 +1,676 @@
+// The ubus methods. Each one: read and check the arguments → load the model once →
+// plan (plan.ts) → apply (stage into the LuCI session, or commit and make it live) →
+// reply. Nothing is written before every check has passed.
+
+import * as uci from "uci";
+import { Cidr, formatAddress, formatCidr, networkOf, overlaps, parseCidr } from "./common/ip";
+import {
+  checkDnsServer,
+  checkHost,
+  checkInterfaceAddress,
+  checkInterfaceName,
+  checkIpAddress,
+  checkKeepalive,
+  checkKey,
+  checkMtu,
+  checkPeerName,
+  checkPort,
+  checkSubnet,
+  splitList,
+} from "./common/validate";
+import { formatEndpoint, renderClientConfig } from "./common/wgconf";
+import { Args, bool, check, fail, int, requiredStr, str, strList } from "./errors";
+import { asObject } from "./json";
+import { generateKeys, publicKeyOf } from "./keys";
+import { LiveInterface, readDump, reload, syncInterface, wanAddress } from "./live";
+import { ConfigName, Model, Section, flag, list, num, opt } from "./model";
+import {
+  DEFAULT_PORT,
+  PeerRequest,
+  Tunnel,
+  ZoneMode,
+  clientAllowedIps,
+  hostAddresses,
+  isPeerEnabled,
+  ownedRoutes,
+  planAddPeer,
+  planAddRoute,
+  planRemovePeer,
+  planRemoveRoute,
+  planSetup,
+  planTeardown,
+  planUpdatePeer,
+  requireInterface,
+  requirePeer,
+} from "./plan";
+import { interfaceAddresses, lanAddresses, lanSubnets, otherNetworks, peerAllowedIps, peersOf, wgInterface, wgInterfaces, zoneByName } from "./router";
+import { CONFDIR, RUNDIR, acquireLock, fileExists, readFile, releaseLock } from "./system";
+
+export type Reply = Record<string, unknown>;
+
+// ---- where changes go -----------------------------------------------------------
+
+/** The LuCI session a call came with (uhttpd adds it), validated before it names a path. */
+function sessionOf(args: Args): string | undefined {
+  const sid = args.ubus_rpc_session;
+  if (sid === undefined) return undefined;
+  if (typeof sid !== "string" || string.find(sid, "^%x+$")[0] === undefined || sid.length !== 32) {
+    fail("INVALID_SESSION", "ubus_rpc_session must be a LuCI session id (32 hex digits).", "ubus_rpc_session");
+  }
+  return sid;
+}
+
+/** A cursor that sees (and saves into) the session's staged changes, or the plain one. */
+function openCursor(session: string | undefined): uci.Cursor {
+  return session !== undefined ? uci.cursor(CONFDIR, `${RUNDIR}/rpcd/uci-${session}`) : uci.cursor(CONFDIR);
+}
+
+/** libuci cannot set into a config file that does not exist; wgmgr's own may be missing. */
+function ensureConfigFile(name: ConfigName): void {
+  const path = `${CONFDIR ?? "/etc/config"}/${name}`;
+  if (fileExists(path)) return;
+  const [f] = io.open(path, "w");
+  f?.close();
+}
+
+function loadModel(session: string | undefined): { cursor: uci.Cursor; model: Model } {
+  ensureConfigFile("wgmgr");
+  const cursor = openCursor(session);
+  return { cursor, model: Model.load(cursor) };
+}
+
+function writeEdits(cursor: uci.Cursor, m: Model): void {
+  for (const e of m.edits) {
+    const [ok, err] =
+      e.kind === "create"
+        ? cursor.set(e.config, e.section, e.type)
+        : e.kind === "set"
+          ? cursor.set(e.config, e.section, e.option, e.value)
+          : e.kind === "unset"
+            ? cursor.delete(e.config, e.section, e.option)
+            : cursor.delete(e.config, e.section);
+    if (!ok) fail("UCI_ERROR", `Could not change ${e.config}.${e.section}: ${err ?? "unknown error"}. Nothing was saved.`);
+  }
+}
+
+const PEER_TYPE_PREFIX = "wireguard_";
+
+/** Commits (shell) or stages (LuCI session) the model's edits, then makes them take effect. */
+function persist(cursor: uci.Cursor, m: Model, session: string | undefined, reply: Reply, warnings: string[]): void {
+  reply.changes = m.describeEdits();
+  if (m.edits.length === 0) return;
+  writeEdits(cursor, m);
+  const configs: ConfigName[] = ["network", "firewall", "wgmgr"];
+  for (const c of configs) {
+    if (!m.touched(c)) continue;
+    const [ok, err] = session !== undefined ? cursor.save(c) : cursor.commit(c);
+    if (!ok) fail("UCI_ERROR", `Could not ${session !== undefined ? "stage" : "commit"} ${c}: ${err ?? "unknown error"}.`);
+  }
+  if (session !== undefined) {
+    reply.staged = true;
+    return;
+  }
+  reply.staged = false;
+  // netifd restarts an interface whose own section changed; it ignores peer-only changes
+  // (platform.md §9), which are therefore synced into the running interface directly.
+  let networkChanged = false;
+  const peerIfaces: Record<string, boolean> = {};
+  for (const e of m.edits) {
+    if (e.config !== "network") continue;
+    const t = e.type;
+    if (string.sub(t, 1, PEER_TYPE_PREFIX.length) === PEER_TYPE_PREFIX) peerIfaces[string.sub(t, PEER_TYPE_PREFIX.length + 1)] = true;
+    else networkChanged = true;
+  }
+  if (networkChanged) reload("network", warnings);
+  if (m.touched("firewall")) reload("firewall", warnings);
+  const interfaceEdited = (iface: string): boolean => m.edits.some((e) => e.config === "network" && e.section === iface);
+  for (const [iface] of pairs(peerIfaces)) {
+    if (!interfaceEdited(iface) && wgInterface(m, iface) !== undefined) syncInterface(m, iface, warnings);
+  }
+}
+
+/** Runs a mutation under the lock, on a model loaded once, and persists its edits. */
+function mutate(args: Args, body: (m: Model, warnings: string[]) => Reply): Reply {
+  const session = sessionOf(args);
+  if (!acquireLock()) fail("BUSY", "Another change to WireGuard is in progress; try again in a moment.");
+  const [ok, result] = pcall(() => {
+    const { cursor, model } = loadModel(session);
+    const warnings: string[] = [];
+    const reply = body(model, warnings);
+    persist(cursor, model, session, reply, warnings);
+    reply.warnings = warnings;
+    return reply;
+  });
+  releaseLock();
+  if (!ok) throw result;
+  return result as Reply;
+}
+
+// ---- argument readers shared by several methods ------------------------------------
+
+function ifaceArg(args: Args): string {
+  const iface = str(args, "interface") ?? "wg0";
+  check("interface", checkInterfaceName(iface));
+  return iface;
+}
+
+function dnsArg(args: Args): string[] | undefined {
+  const raw = strList(args, "dns");
+  if (raw === undefined) return undefined;
+  const dns = splitList(raw);
+  for (const d of dns) check("dns", checkDnsServer(d));
+  return dns;
+}
+
+function subnetList(args: Args, field: string): string[] | undefined {
+  const raw = strList(args, field);
+  if (raw === undefined) return undefined;
+  const out: string[] = [];
+  for (const s of splitList(raw)) {
+    check(field, checkSubnet(s));
+    out.push(formatCidr(parseCidr(s, true) as Cidr));
+  }
+  return out;
+}
+
+function tunnelArg(args: Args): Tunnel | undefined {
+  const v = args.tunnel;
+  if (v === "full" || v === "split") return v;
+  const custom = subnetList(args, "tunnel");
+  if (custom === undefined) return undefined;
+  if (custom.length === 0) fail("NO_ALLOWED_IPS", 'Give "full", "split" or the networks the device should reach through the tunnel.', "tunnel");
+  return custom;
+}
+
+function keepaliveArg(args: Args): number | undefined {
+  const k = int(args, "keepalive");
+  if (k !== undefined) check("keepalive", checkKeepalive(k));
+  return k;
+}
+
+function peerRequest(args: Args, iface: string): PeerRequest {
+  const name = str(args, "name");
+  if (name !== undefined) check("name", checkPeerName(name));
+  const address = str(args, "address");
+  if (address !== undefined && address !== "") {
+    const c = parseCidr(address, true);
+    if (c === undefined) fail("INVALID_ADDRESS", `"${address}" is not an IP address (for example 192.168.100.2).`, "address");
+  }
+  const enabled = bool(args, "enabled");
+  const disabled = bool(args, "disabled") ?? (enabled !== undefined ? !enabled : undefined);
+  return {
+    iface,
+    name,
+    address: address === "" ? undefined : address,
+    tunnel: tunnelArg(args),
+    subnets: subnetList(args, "subnets"),
+    keepalive: keepaliveArg(args),
+    dns: dnsArg(args),
+    disabled,
+  };
+}
+
+// ---- views of the model --------------------------------------------------------------
+
+function peerView(m: Model, iface: Section, p: Section): Reply {
+  const meta = m.section("wgmgr", p.name);
+  const allowed = peerAllowedIps(p);
+  const hosts = hostAddresses(p).map((c) => formatCidr(c));
+  return {
+    id: p.name,
+    name: opt(p, "description") ?? p.name,
+    public_key: opt(p, "public_key"),
+    addresses: hosts,
+    subnets: allowed.filter((c) => hosts.indexOf(formatCidr(c)) < 0).map((c) => formatCidr(c)),
+    allowed_ips: list(p, "allowed_ips"),
+    route_allowed_ips: flag(p, "route_allowed_ips"),
+    tunnel: opt(meta, "tunnel") ?? "full",
+    client_allowed_ips: clientAllowedIps(m, iface, p),
+    keepalive: num(p, "persistent_keepalive") ?? 0,
+    enabled: isPeerEnabled(p),
+    preshared_key: opt(p, "preshared_key") !== undefined,
+    private_key_kept: opt(p, "private_key") !== undefined,
+    dns: list(meta, "dns"),
+  };
+}
+
+/** The interface's public key: wgmgr's record, else derived from the private key. */
+function interfacePublicKey(m: Model, iface: Section, live?: LiveInterface): string | undefined {
+  if (live !== undefined) return live.publicKey;
+  const cached = opt(m.section("wgmgr", iface.name), "public_key");
+  if (cached !== undefined) return cached;
+  const priv = opt(iface, "private_key");
+  return priv !== undefined ? publicKeyOf(priv) : undefined;
+}
+
+function interfaceView(m: Model, iface: Section): Reply {
+  const meta = m.section("wgmgr", iface.name);
+  return {
+    name: iface.name,
+    public_key: interfacePublicKey(m, iface),
+    listen_port: num(iface, "listen_port"),
+    addresses: list(iface, "addresses"),
+    mtu: num(iface, "mtu"),
+    zone: opt(meta, "zone"),
+    endpoint_host: opt(meta, "endpoint_host"),
+    dns: list(meta, "dns"),
+    enabled: opt(iface, "disabled") !== "1",
+    peers: peersOf(m, iface.name).map((p) => peerView(m, iface, p)),
+    routes: ownedRoutes(m, iface.name).map((r) => ({
+      id: r.name,
+      target: opt(r, "target"),
+      gateway: opt(r, "gateway"),
+      metric: num(r, "metric"),
+    })),
+  };
+}
+
+function selectedInterfaces(m: Model, args: Args): Section[] {
+  const only = str(args, "interface");
+  if (only === undefined) return wgInterfaces(m);
+  check("interface", checkInterfaceName(only));
+  return [requireInterface(m, only)];
+}
+
+// ---- client configuration ------------------------------------------------------------
+
+function clientConfig(m: Model, iface: Section, p: Section, privateKey: string | undefined, warnings: string[]): string {
+  const meta = m.section("wgmgr", iface.name);
+  const peerMeta = m.section("wgmgr", p.name);
+  const port = num(iface, "listen_port") ?? DEFAULT_PORT;
+  const host = opt(meta, "endpoint_host") ?? wanAddress();
+  if (host === undefined) {
+    warnings.push("The router's public address is unknown: set endpoint_host with setup (your DDNS name), then fetch the config again.");
+  }
+  const serverKey = interfacePublicKey(m, iface);
+  if (serverKey === undefined) fail("NOT_CONFIGURED", `${iface.name} has no private key yet: run setup.`, "interface");
+  const peerDns = list(peerMeta, "dns");
+  return renderClientConfig({
+    name: opt(p, "description") ?? p.name,
+    privateKey,
+    addresses: hostAddresses(p).map((c) => formatCidr(c)),
+    dns: peerDns.length > 0 ? peerDns : list(meta, "dns"),
+    mtu: num(iface, "mtu"),
+    serverPublicKey: serverKey,
+    presharedKey: opt(p, "preshared_key"),
+    allowedIps: clientAllowedIps(m, iface, p),
+    endpoint: host !== undefined ? formatEndpoint(host, port) : undefined,
+    keepalive: num(p, "persistent_keepalive"),
+  });
+}
+
+/** A note for split tunnels that carry the office LAN exactly (scenarios.md S5). */
+function splitTunnelNote(m: Model, tunnel: Tunnel | undefined, warnings: string[]): void {
+  if (tunnel !== "split") return;
+  for (const lan of lanSubnets(m)) {
+    warnings.push(
+      `When this device is itself inside ${formatCidr(lan)} (at home or in the office), the tunnel route competes with the local one; ` +
+        "advertising a wider prefix (custom tunnel, e.g. 192.168.0.0/16) lets the local route win on Linux, macOS, iOS and Android, not on Windows.",
+    );
+  }
+}
+
+// ---- the methods -----------------------------------------------------------------------
+
+export function status(args: Args): Reply {
+  const session = sessionOf(args);
+  const { model: m } = loadModel(session);
+  const only = str(args, "interface");
+  if (only !== undefined) check("interface", checkInterfaceName(only));
+  const dump = readDump();
+  const now = os.time();
+  const names: string[] = [];
+  for (const s of wgInterfaces(m)) names.push(s.name);
+  for (const [name] of pairs(dump.interfaces)) if (names.indexOf(name as string) < 0) names.push(name as string);
+  const interfaces: Reply[] = [];
+  for (const name of names) {
+    if (only !== undefined && name !== only) continue;
+    const s = wgInterface(m, name);
+    const live = dump.interfaces[name];
+    const byKey: Record<string, Section> = {};
+    if (s !== undefined) for (const p of peersOf(m, name)) byKey[opt(p, "public_key") ?? ""] = p;
+    const seen: Record<string, boolean> = {};
+    const peers: Reply[] = [];
+    for (const lp of live?.peers ?? []) {
+      const p = byKey[lp.publicKey];
+      seen[lp.publicKey] = true;
+      peers.push({
+        id: p?.name,
+        name: p !== undefined ? opt(p, "description") ?? p.name : undefined,
+        public_key: lp.publicKey,
+        endpoint: lp.endpoint,
+        allowed_ips: lp.allowedIps,
+        latest_handshake: lp.latestHandshake,
+        rx_bytes: lp.rxBytes,
+        tx_bytes: lp.txBytes,
+        keepalive: lp.keepalive ?? 0,
+        online: lp.latestHandshake > 0 && now - lp.latestHandshake < 180,
+        enabled: p !== undefined ? isPeerEnabled(p) : true,
+      });
+    }
+    if (s !== undefined) {
+      for (const p of peersOf(m, name)) {
+        const key = opt(p, "public_key") ?? "";
+        if (seen[key]) continue;
+        peers.push({
+          id: p.name,
+          name: opt(p, "description") ?? p.name,
+          public_key: key,
+          allowed_ips: list(p, "allowed_ips"),
+          latest_handshake: 0,
+          rx_bytes: 0,
+          tx_bytes: 0,
+          keepalive: num(p, "persistent_keepalive") ?? 0,
+          online: false,
+          enabled: isPeerEnabled(p),
+        });
+      }
+    }
+    interfaces.push({
+      name,
+      up: live !== undefined,
+      configured: s !== undefined,
+      public_key: s !== undefined ? interfacePublicKey(m, s, live) : live?.publicKey,
+      listen_port: live?.listenPort ?? num(s, "listen_port"),
+      addresses: list(s, "addresses"),
+      peers,
+    });
+  }
+  if (only !== undefined && interfaces.length === 0) fail("NOT_FOUND", `There is no WireGuard interface "${only}".`, "interface");
+  return { interfaces, time: now, wg_available: dump.available };
+}
+
+export function get(args: Args): Reply {
+  const { model: m } = loadModel(sessionOf(args));
+  return {
+    interfaces: selectedInterfaces(m, args).map((s) => interfaceView(m, s)),
+    lan_subnets: lanSubnets(m).map((c) => formatCidr(c)),
+  };
+}
+
+/** Suggested values for a new server, for the setup form (and the curious shell user). */
+export function defaults(args: Args): Reply {
+  const { model: m } = loadModel(sessionOf(args));
+  const iface = ifaceArg(args);
+  const existing = wgInterface(m, iface);
+  if (existing !== undefined) return { interface: iface, exists: true, current: interfaceView(m, existing) };
+  const used = new LuaTable<number, boolean>();
+  for (const s of wgInterfaces(m)) used.set(num(s, "listen_port") ?? 0, true);
+  let port = DEFAULT_PORT;
+  while (used.get(port)) port++;
+  // The first 192.168.X.0/24 (X from 100) that no interface or tunnel uses.
+  const taken = [...otherNetworks(m).map((o) => o.net), ...wgInterfaces(m).flatMap((s) => interfaceAddresses(s).map((c) => networkOf(c)))];
+  let address = "192.168.100.1/24";
+  for (let third = 100; third < 250; third++) {
+    const candidate = parseCidr(`192.168.${third}.0/24`, false) as Cidr;
+    if (!taken.some((t) => overlaps(t, candidate))) {
+      address = `192.168.${third}.1/24`;
+      break;
+    }
+  }
+  const wan = m.section("network", "wan");
+  const lanIp = lanAddresses(m)[0];
+  return {
+    interface: iface,
+    exists: false,
+    listen_port: port,
+    address,
+    mtu: opt(wan, "proto") === "pppoe" ? 1412 : 1420,
+    zone: zoneByName(m, "lan") !== undefined ? "lan" : "own",
+    endpoint_host: ddnsHost() ?? wanAddress(),
+    dns: lanIp !== undefined ? [formatAddress(lanIp.addr)] : [],
+    lan_subnets: lanSubnets(m).map((c) => formatCidr(c)),
+  };
+}
+
+/** The public name of an enabled DDNS service (/etc/config/ddns lookup_host), if any. */
+function ddnsHost(): string | undefined {
+  const text = readFile(`${CONFDIR ?? "/etc/config"}/ddns`);
+  if (text === undefined) return undefined;
+  const cursor = uci.cursor(CONFDIR);
+  let host: string | undefined;
+  cursor.foreach("ddns", "service", (s) => {
+    if (s.enabled === "1" && typeof s.lookup_host === "string") {
+      host = s.lookup_host;
+      return false;
+    }
+  });
+  return host;
+}
+
+export function setup(args: Args): Reply {
+  const iface = ifaceArg(args);
+  const listenPort = int(args, "listen_port");
+  if (listenPort !== undefined) check("listen_port", checkPort(listenPort));
+  const address = str(args, "address");
+  if (address !== undefined) check("address", checkInterfaceAddress(address, 4));
+  const address6 = str(args, "address6");
+  if (address6 !== undefined && address6 !== "") check("address6", checkInterfaceAddress(address6, 6));
+  const mtu = int(args, "mtu");
+  if (mtu !== undefined) check("mtu", checkMtu(mtu));
+  const zone = str(args, "zone");
+  if (zone !== undefined && zone !== "lan" && zone !== "own") {
+    fail("INVALID_ARGUMENT", '"zone" is "lan" (join the LAN zone) or "own" (a zone of its own).', "zone");
+  }
+  const endpointHost = str(args, "endpoint_host");
+  if (endpointHost !== undefined && endpointHost !== "") check("endpoint_host", checkHost(endpointHost));
+  const dns = dnsArg(args);
+
+  return mutate(args, (m, warnings) => {
+    const existing = m.section("network", iface);
+    if (existing !== undefined && (existing.type !== "interface" || opt(existing, "proto") !== "wireguard")) {
+      fail("CONFLICT", `The network interface "${iface}" exists and is not a WireGuard interface.`, "interface");
+    }
+    // A key is generated once; re-running setup never replaces it.
+    const keys = opt(existing, "private_key") === undefined ? generateKeys(true, false) : undefined;
+    const planWarnings = planSetup(
+      m,
+      { iface, listenPort, address, address6: address6 === "" ? undefined : address6, mtu, zone: zone as ZoneMode | undefined, endpointHost, dns },
+      keys !== undefined ? { privateKey: keys.privateKey as string, publicKey: keys.publicKey as string } : undefined,
+    );
+    for (const w of planWarnings) warnings.push(w);
+    const s = wgInterface(m, iface) as Section;
+    return {
+      interface: iface,
+      created: existing === undefined,
+      public_key: keys?.publicKey ?? interfacePublicKey(m, s),
+      listen_port: num(s, "listen_port"),
+      addresses: list(s, "addresses"),
+    };
+  });
+}
+
+export function add_peer(args: Args): Reply {
+  const iface = ifaceArg(args);
+  const req = peerRequest(args, iface);
+  if (req.name === undefined) fail("MISSING_ARGUMENT", '"name" is required (for example "iPhone").', "name");
+  const publicKey = str(args, "public_key");
+  if (publicKey !== undefined) check("public_key", checkKey(publicKey));
+  const wantPsk = bool(args, "preshared_key") ?? true;
+  const keep = bool(args, "keep_private_key") ?? true;
+
+  return mutate(args, (m, warnings) => {
+    requireInterface(m, iface);
+    const keys = generateKeys(publicKey === undefined, wantPsk);
+    const p = planAddPeer(m, { ...req, name: req.name as string }, {
+      publicKey: publicKey ?? (keys.publicKey as string),
+      privateKey: keep ? keys.privateKey : undefined,
+      presharedKey: keys.presharedKey,
+    });
+    const s = wgInterface(m, iface) as Section;
+    splitTunnelNote(m, req.tunnel, warnings);
+    if (publicKey === undefined && !keep) {
+      warnings.push("The private key is in this reply only and was not kept on the router: save the configuration now.");
+    }
+    return {
+      interface: iface,
+      peer: peerView(m, s, p),
+      // The private key goes into this config even when it is not kept on the router.
+      config: clientConfig(m, s, p, keys.privateKey, warnings),
+    };
+  });
+}
+
+export function update_peer(args: Args): Reply {
+  const iface = ifaceArg(args);
+  const ref = requiredStr(args, "peer");
+  const req = peerRequest(args, iface);
+  const psk = bool(args, "preshared_key");
+  return mutate(args, (m) => {
+    const current = requirePeer(m, iface, ref);
+    let presharedKey: string | null | undefined;
+    if (psk === false) presharedKey = null;
+    else if (psk === true && opt(current, "preshared_key") === undefined) presharedKey = generateKeys(false, true).presharedKey;
+    const p = planUpdatePeer(m, ref, { ...req, presharedKey });
+    return { interface: iface, peer: peerView(m, wgInterface(m, iface) as Section, p) };
+  });
+}
+
+export function remove_peer(args: Args): Reply {
+  const iface = ifaceArg(args);
+  const ref = requiredStr(args, "peer");
+  return mutate(args, (m) => {
+    const p = planRemovePeer(m, iface, ref);
+    return { interface: iface, removed: p.name, name: opt(p, "description") ?? p.name };
+  });
+}
+
+export function peer_config(args: Args): Reply {
+  const iface = ifaceArg(args);
+  const ref = requiredStr(args, "peer");
+  const { model: m } = loadModel(sessionOf(args));
+  const s = requireInterface(m, iface);
+  const p = requirePeer(m, iface, ref);
+  const warnings: string[] = [];
+  const privateKey = opt(p, "private_key");
+  if (privateKey === undefined) {
+    warnings.push("The router did not keep this device's private key, so the configuration has no PrivateKey: insert the key saved when the device was added.");
+  }
+  const name = opt(p, "description") ?? p.name;
+  return {
+    interface: iface,
+    peer: p.name,
+    name,
+    private_key_kept: privateKey !== undefined,
+    config: clientConfig(m, s, p, privateKey, warnings),
+    filename: `${fileSafe(name, p.name)}.conf`,
+    warnings,
+  };
+}
+
+/** A download name: ASCII letters, digits, "-" and "_" only (WireGuard apps use it as the tunnel name). */
+function fileSafe(name: string, fallback: string): string {
+  let out = "";
+  for (let i = 0; i < name.length && out.length < 15; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 95) out += name.charAt(i);
+    else if (c === 32) out += "_";
+  }
+  return out === "" ? fallback : out;
+}
+
+export function add_route(args: Args): Reply {
+  const iface = ifaceArg(args);
+  const target = requiredStr(args, "target");
+  check("target", checkSubnet(target));
+  const gateway = str(args, "gateway");
+  if (gateway !== undefined && gateway !== "") check("gateway", checkIpAddress(gateway));
+  const metric = int(args, "metric");
+  if (metric !== undefined && (metric < 0 || metric > 2147483647)) fail("INVALID_ARGUMENT", '"metric" must be a whole number from 0.', "metric");
+  return mutate(args, (m, warnings) => {
+    const r = planAddRoute(m, { iface, target, gateway: gateway === "" ? undefined : gateway, metric }, warnings);
+    return { interface: iface, route: { id: r.name, target: opt(r, "target"), gateway: opt(r, "gateway"), metric: num(r, "metric") } };
+  });
+}
+
+export function remove_route(args: Args): Reply {
+  const iface = ifaceArg(args);
+  const ref = str(args, "route") ?? str(args, "target");
+  if (ref === undefined || ref === "") fail("MISSING_ARGUMENT", '"route" (its id) or "target" is required.', "route");
+  return mutate(args, (m) => {
+    const r = planRemoveRoute(m, iface, ref);
+    return { interface: iface, removed: r.name, target: opt(r, "target") };
+  });
+}
+
+export function teardown(args: Args): Reply {
+  const iface = ifaceArg(args);
+  return mutate(args, (m) => {
+    planTeardown(m, iface);
+    return { interface: iface, removed: true };
+  });
+}
+
+/** Makes the running interface match the committed configuration (LuCI calls it after Save & Apply). */
+export function sync(args: Args): Reply {
+  const iface = ifaceArg(args);
+  sessionOf(args); // validated, but sync always reads what is committed
+  const { model: m } = loadModel(undefined);
+  requireInterface(m, iface);
+  const warnings: string[] = [];
+  const r = syncInterface(m, iface, warnings);
+  return { interface: iface, running: r.running, peers: r.peers, warnings };
+}
+
+export const METHODS: Record<string, (args: Args) => Reply> = {
+  status,
+  get,
+  defaults,
+  setup,
+  add_peer,
+  update_peer,
+  remove_peer,
+  peer_config,
+  add_route,
+  remove_route,
+  sync,
+  teardown,
+};
+
+/** Example arguments per method, as rpcd's `list` wants them (each value's type is the argument's type). */
+export const SIGNATURES: Record<string, Reply> = {
+  status: { interface: "wg0" },
+  get: { interface: "wg0" },
+  defaults: { interface: "wg0" },
+  setup: {
+    interface: "wg0",
+    listen_port: 51820,
+    address: "192.168.100.1/24",
+    address6: "fd00:100::1/64",
+    mtu: 1420,
+    zone: "lan",
+    endpoint_host: "myhome.example.net",
+    dns: ["192.168.1.1"],
+  },
+  add_peer: {
+    interface: "wg0",
+    name: "iPhone",
+    address: "192.168.100.2",
+    tunnel: "full",
+    subnets: ["192.168.200.0/24"],
+    keepalive: 25,
+    preshared_key: true,
+    public_key: "",
+    keep_private_key: true,
+    dns: ["192.168.1.1"],
+  },
+  update_peer: {
+    interface: "wg0",
+    peer: "wg0_iphone",
+    name: "iPhone",
+    address: "192.168.100.2",
+    tunnel: "split",
+    subnets: ["192.168.200.0/24"],
+    keepalive: 25,
+    enabled: true,
+    preshared_key: true,
+    dns: ["192.168.1.1"],
+  },
+  remove_peer: { interface: "wg0", peer: "wg0_iphone" },
+  peer_config: { interface: "wg0", peer: "wg0_iphone" },
+  add_route: { interface: "wg0", target: "192.168.200.0/24", gateway: "192.168.100.2", metric: 10 },
+  remove_route: { interface: "wg0", route: "wgmgr_wg0_route1", target: "192.168.200.0/24" },
+  sync: { interface: "wg0" },
+  teardown: { interface: "wg0" },
+};
+

@@ -1,0 +1,550 @@
+// The planners: pure functions from (model, validated request) to edits on the model.
+// This is where the product's knowledge lives: which sections a WireGuard server
+// needs, how peers get addresses, what may not overlap. No I/O happens here; keys
+// and other facts from the system are passed in.
+
+import {
+  Addr,
+  Cidr,
+  addressAt,
+  containsAddress,
+  formatAddress,
+  formatCidr,
+  maxPrefix,
+  networkOf,
+  offsetIn,
+  overlaps,
+  parseAddress,
+  parseCidr,
+  sameAddress,
+  sizeOf,
+} from "./common/ip";
+import { fail } from "./errors";
+import { Model, Section, flag, list, num, opt } from "./model";
+import {
+  findPeer,
+  interfaceAddresses,
+  isOwnedBy,
+  lanSubnets,
+  otherNetworks,
+  owned,
+  peerAllowedIps,
+  peerType,
+  peersOf,
+  tunnelSubnet,
+  wgInterface,
+  wgInterfaces,
+  zoneByName,
+  zonesWithNetwork,
+} from "./router";
+
+export type ZoneMode = "lan" | "own";
+export type Tunnel = "full" | "split" | string[];
+
+export const DEFAULT_PORT = 51820;
+export const DEFAULT_KEEPALIVE = 25;
+
+export function requireInterface(m: Model, iface: string): Section {
+  const s = wgInterface(m, iface);
+  if (s === undefined) {
+    fail("NOT_FOUND", `There is no WireGuard interface "${iface}" yet: run setup first.`, "interface");
+  }
+  return s;
+}
+
+export function requirePeer(m: Model, iface: string, ref: string): Section {
+  const p = findPeer(m, iface, ref);
+  if (p === undefined) fail("NOT_FOUND", `"${iface}" has no peer "${ref}".`, "peer");
+  return p;
+}
+
+// ---- setup --------------------------------------------------------------------
+
+export interface SetupRequest {
+  iface: string;
+  listenPort?: number;
+  address?: string;
+  address6?: string;
+  mtu?: number;
+  zone?: ZoneMode;
+  endpointHost?: string;
+  dns?: string[];
+}
+
+/** Creates or updates the server interface, its handshake rule and its zone. */
+export function planSetup(m: Model, req: SetupRequest, newKey?: { privateKey: string; publicKey: string }): string[] {
+  const warnings: string[] = [];
+  const { iface } = req;
+  const existing = wgInterface(m, iface);
+  if (existing === undefined && req.address === undefined && req.address6 === undefined) {
+    fail("MISSING_ARGUMENT", `"address" is required to create ${iface} (for example 192.168.100.1/24).`, "address");
+  }
+  const port = req.listenPort ?? num(existing, "listen_port") ?? DEFAULT_PORT;
+  for (const other of wgInterfaces(m)) {
+    if (other.name !== iface && num(other, "listen_port") === port) {
+      fail("PORT_IN_USE", `Port ${port} is already used by WireGuard interface "${other.name}".`, "listen_port");
+    }
+  }
+
+  const addresses = interfaceAddresses(existing ?? { name: iface, type: "interface", anonymous: false, options: {} });
+  const pick = (text: string | undefined, family: 4 | 6, field: string): Cidr | undefined => {
+    if (text === undefined) return addresses.find((c) => c.addr.family === family);
+    const c = parseCidr(text, false) as Cidr;
+    checkTunnelSubnetIsFree(m, iface, networkOf(c), field);
+    return c;
+  };
+  const v4 = pick(req.address, 4, "address");
+  const v6 = pick(req.address6, 6, "address6");
+  const newAddresses = [v4, v6].filter((c) => c !== undefined).map((c) => formatCidr(c as Cidr));
+  if (existing !== undefined) warnPeersOutside(m, iface, [v4, v6], warnings);
+
+  m.create("network", iface, "interface");
+  m.set("network", iface, "proto", "wireguard");
+  if (newKey !== undefined) m.set("network", iface, "private_key", newKey.privateKey);
+  m.set("network", iface, "listen_port", port);
+  m.set("network", iface, "addresses", newAddresses);
+  if (req.mtu !== undefined) m.set("network", iface, "mtu", req.mtu);
+
+  const meta = m.create("wgmgr", iface, "interface");
+  if (newKey !== undefined) m.set("wgmgr", iface, "public_key", newKey.publicKey);
+  if (req.endpointHost !== undefined) m.set("wgmgr", iface, "endpoint_host", req.endpointHost);
+  if (req.dns !== undefined) m.set("wgmgr", iface, "dns", req.dns);
+  else if (existing === undefined) {
+    // Clients resolve names through the router by default (its LAN address).
+    const lan = lanRouterAddress(m);
+    if (lan !== undefined) m.set("wgmgr", iface, "dns", [lan]);
+  }
+
+  planHandshakeRule(m, iface, port, warnings);
+  planZone(m, iface, req.zone ?? ((opt(meta, "zone") as ZoneMode | undefined) ?? "lan"), warnings);
+  return warnings;
+}
+
+function lanRouterAddress(m: Model): string | undefined {
+  const lan = m.section("network", "lan");
+  const ip = opt(lan, "ipaddr");
+  if (ip === undefined) return undefined;
+  const c = parseCidr(ip, true);
+  return c === undefined ? undefined : formatAddress(c.addr);
+}
+
+/** A tunnel subnet must not overlap the LAN, another interface or another tunnel. */
+function checkTunnelSubnetIsFree(m: Model, iface: string, net: Cidr, field: string): void {
+  for (const o of otherNetworks(m)) {
+    if (overlaps(o.net, net)) {
+      fail(
+        "SUBNET_CONFLICT",
+        `The tunnel subnet ${formatCidr(net)} overlaps ${formatCidr(o.net)} of interface "${o.name}": pick another one, for example 192.168.100.0/24.`,
+        field,
+      );
+    }
+  }
+  for (const other of wgInterfaces(m)) {
+    if (other.name === iface) continue;
+    for (const c of interfaceAddresses(other)) {
+      if (overlaps(networkOf(c), net)) {
+        fail("SUBNET_CONFLICT", `The tunnel subnet ${formatCidr(net)} overlaps WireGuard interface "${other.name}" (${formatCidr(c)}).`, field);
+      }
+    }
+  }
+}
+
+function warnPeersOutside(m: Model, iface: string, nets: (Cidr | undefined)[], warnings: string[]): void {
+  for (const p of peersOf(m, iface)) {
+    for (const host of hostAddresses(p)) {
+      const net = nets.find((n) => n !== undefined && n.addr.family === host.addr.family);
+      if (net !== undefined && !containsAddress(net, host.addr)) {
+        warnings.push(`Peer "${opt(p, "description") ?? p.name}" keeps ${formatCidr(host)}, outside the new tunnel subnet: update its address.`);
+      }
+    }
+  }
+}
+
+function planHandshakeRule(m: Model, iface: string, port: number, warnings: string[]): void {
+  const name = owned.handshakeRule(iface);
+  if (zoneByName(m, "wan") === undefined) {
+    warnings.push("There is no firewall zone \"wan\": open UDP port " + port + " to the Internet yourself, or no client can connect.");
+    m.remove("firewall", name);
+    return;
+  }
+  m.create("firewall", name, "rule");
+  m.set("firewall", name, "name", `Allow-WireGuard-${iface}`);
+  m.set("firewall", name, "src", "wan");
+  m.set("firewall", name, "proto", "udp");
+  m.set("firewall", name, "dest_port", port);
+  m.set("firewall", name, "target", "ACCEPT");
+}
+
+/** Puts the interface in the LAN zone, or in a zone of its own that may reach lan and wan. */
+function planZone(m: Model, iface: string, mode: ZoneMode, warnings: string[]): void {
+  m.set("wgmgr", iface, "zone", mode);
+  const joined = opt(m.section("wgmgr", iface), "zone_joined");
+  const ownZone = owned.zone(iface);
+  if (mode === "lan") {
+    for (const s of m.sections("firewall")) if (isOwnedBy(s.name, iface) && s.type !== "rule") m.remove("firewall", s.name);
+    const lan = zoneByName(m, "lan");
+    if (lan === undefined) fail("NO_LAN_ZONE", 'There is no firewall zone "lan" to join: use zone "own".', "zone");
+    for (const z of zonesWithNetwork(m, iface)) {
+      if (z !== lan) warnings.push(`${iface} is also in firewall zone "${opt(z, "name")}"; remove it there so the LAN zone applies.`);
+    }
+    const members = list(lan, "network");
+    if (members.indexOf(iface) < 0) {
+      m.set("firewall", lan.name, "network", [...members, iface]);
+      m.set("wgmgr", iface, "zone_joined", "lan");
+    }
+    return;
+  }
+  if (joined !== undefined) leaveZone(m, iface, joined);
+  const clash = zoneByName(m, iface);
+  if (clash !== undefined && clash.name !== ownZone) {
+    fail("ZONE_CONFLICT", `A firewall zone named "${iface}" already exists and was not made by wgmgr.`, "zone");
+  }
+  for (const z of zonesWithNetwork(m, iface)) {
+    if (z.name !== ownZone) warnings.push(`${iface} is also in firewall zone "${opt(z, "name")}"; remove it there.`);
+  }
+  m.create("firewall", ownZone, "zone");
+  m.set("firewall", ownZone, "name", iface);
+  m.set("firewall", ownZone, "network", [iface]);
+  m.set("firewall", ownZone, "input", "ACCEPT");
+  m.set("firewall", ownZone, "output", "ACCEPT");
+  m.set("firewall", ownZone, "forward", "REJECT");
+  const forwardings: [string, string, string][] = [
+    [owned.forwarding(iface, "lan"), iface, "lan"],
+    [owned.forwarding(iface, "wan"), iface, "wan"],
+    [owned.forwarding(iface, "from_lan"), "lan", iface],
+  ];
+  for (const [name, src, dest] of forwardings) {
+    const other = src === iface ? dest : src;
+    if (zoneByName(m, other) === undefined) {
+      m.remove("firewall", name);
+      continue;
+    }
+    m.create("firewall", name, "forwarding");
+    m.set("firewall", name, "src", src);
+    m.set("firewall", name, "dest", dest);
+  }
+}
+
+function leaveZone(m: Model, iface: string, zoneName: string): void {
+  const z = zoneByName(m, zoneName);
+  if (z !== undefined) m.set("firewall", z.name, "network", list(z, "network").filter((n) => n !== iface));
+  m.set("wgmgr", iface, "zone_joined", undefined);
+}
+
+// ---- teardown -----------------------------------------------------------------
+
+export function planTeardown(m: Model, iface: string): void {
+  requireInterface(m, iface);
+  const joined = opt(m.section("wgmgr", iface), "zone_joined");
+  if (joined !== undefined) leaveZone(m, iface, joined);
+  for (const s of m.sections("firewall")) if (isOwnedBy(s.name, iface)) m.remove("firewall", s.name);
+  for (const s of m.sections("network")) {
+    if (s.type === peerType(iface) || isOwnedBy(s.name, iface)) m.remove("network", s.name);
+  }
+  m.remove("network", iface);
+  for (const s of m.sections("wgmgr")) {
+    if (s.name === iface || (s.type === "peer" && opt(s, "interface") === iface)) m.remove("wgmgr", s.name);
+  }
+}
+
+// ---- peers --------------------------------------------------------------------
+
+/** A peer's own tunnel addresses: the host prefixes (/32, /128) inside the tunnel subnets. */
+export function hostAddresses(p: Section): Cidr[] {
+  return peerAllowedIps(p).filter((c) => c.prefix === maxPrefix(c.addr.family));
+}
+
+export interface PeerRequest {
+  iface: string;
+  name?: string;
+  address?: string;
+  tunnel?: Tunnel;
+  subnets?: string[];
+  keepalive?: number;
+  dns?: string[];
+  disabled?: boolean;
+  presharedKey?: string | null; // a new key, or null to remove it
+}
+
+/** Section names stay stable across renames: "<iface>_<ascii name>" or "<iface>_peer<N>". */
+function newPeerId(m: Model, iface: string, name: string): string {
+  let slug = "";
+  for (let i = 0; i < name.length && slug.length < 20; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || (c >= 97 && c <= 122)) slug += name.charAt(i);
+    else if (c >= 65 && c <= 90) slug += name.charAt(i).toLowerCase();
+  }
+  const taken = (id: string): boolean => m.section("network", id) !== undefined || m.section("wgmgr", id) !== undefined;
+  if (slug !== "" && !taken(`${iface}_${slug}`)) return `${iface}_${slug}`;
+  for (let n = 1; ; n++) if (!taken(`${iface}_peer${n}`)) return `${iface}_peer${n}`;
+}
+
+/** The next free host address in a tunnel subnet: one pass over the peers, one over the offsets. */
+function allocateAddress(m: Model, iface: Section, net: Cidr, preferOffset?: number): Addr {
+  const used = new LuaTable<number, boolean>();
+  for (const c of interfaceAddresses(iface)) if (containsAddress(net, c.addr)) used.set(offsetIn(net, c.addr), true);
+  for (const p of peersOf(m, iface.name)) {
+    for (const h of hostAddresses(p)) if (containsAddress(net, h.addr)) used.set(offsetIn(net, h.addr), true);
+  }
+  const last = Math.min(sizeOf(net) - (net.addr.family === 4 ? 2 : 1), 1e6);
+  if (preferOffset !== undefined && preferOffset >= 1 && preferOffset <= last && !used.get(preferOffset)) {
+    return addressAt(net, preferOffset) as Addr;
+  }
+  for (let k = 1; k <= last; k++) if (!used.get(k)) return addressAt(net, k) as Addr;
+  return fail("NO_FREE_ADDRESS", `The tunnel subnet ${formatCidr(net)} has no free address left.`, "address");
+}
+
+function peerLabel(p: Section): string {
+  return opt(p, "description") ?? p.name;
+}
+
+/** Refuses a host address that is outside the tunnel, the router's, or another peer's. */
+function checkHostAddress(iface: Section, text: string): Cidr {
+  const c = parseCidr(text, true);
+  if (c === undefined || c.prefix !== maxPrefix(c.addr.family)) {
+    fail("INVALID_ADDRESS", `"${text}" is not a single address: give the device's tunnel address, like 192.168.100.2.`, "address");
+  }
+  const net = tunnelSubnet(iface, c.addr.family);
+  if (net === undefined || !containsAddress(net, c.addr)) {
+    fail("INVALID_ADDRESS", `${formatAddress(c.addr)} is outside the tunnel subnet${net ? " " + formatCidr(net) : ""}.`, "address");
+  }
+  if (sameAddress(c.addr, net.addr) || (c.addr.family === 4 && offsetIn(net, c.addr) === sizeOf(net) - 1)) {
+    fail("INVALID_ADDRESS", `${formatAddress(c.addr)} is the network or broadcast address of ${formatCidr(net)}.`, "address");
+  }
+  for (const own of interfaceAddresses(iface)) {
+    if (sameAddress(own.addr, c.addr)) fail("ADDRESS_IN_USE", `${formatAddress(c.addr)} is the router's own tunnel address.`, "address");
+  }
+  return c;
+}
+
+/**
+ * Refuses subnets behind a peer that overlap the tunnel or the LAN (they are reached
+ * directly, so routing them into the tunnel would break them).
+ */
+function checkPeerSubnets(m: Model, iface: Section, subnets: string[]): Cidr[] {
+  const out: Cidr[] = [];
+  const local = [...interfaceAddresses(iface).map((c) => networkOf(c)), ...lanSubnets(m)];
+  for (const text of subnets) {
+    const c = parseCidr(text, true) as Cidr;
+    if (c.prefix === 0) {
+      fail("INVALID_PREFIX", `${text} would send all traffic to this one peer; list the networks behind it instead.`, "subnets");
+    }
+    for (const l of local) {
+      if (overlaps(l, c)) fail("OVERLAP", `${formatCidr(c)} overlaps ${formatCidr(l)}, which is on this router.`, "subnets");
+    }
+    out.push(c);
+  }
+  return out;
+}
+
+/** Two peers never share a range: WireGuard would silently keep only the last one. */
+function checkNoOverlapWithPeers(m: Model, iface: string, ranges: Cidr[], self: Section | undefined, field: string): void {
+  for (const p of peersOf(m, iface)) {
+    if (p === self) continue;
+    for (const theirs of peerAllowedIps(p)) {
+      for (const mine of ranges) {
+        if (overlaps(mine, theirs)) {
+          const code = mine.prefix === maxPrefix(mine.addr.family) && theirs.prefix === mine.prefix ? "ADDRESS_IN_USE" : "OVERLAP";
+          fail(
+            code,
+            `${formatCidr(mine)} overlaps ${formatCidr(theirs)} of peer "${peerLabel(p)}": WireGuard sends each address to one peer only.`,
+            field,
+          );
+        }
+      }
+    }
+  }
+}
+
+export interface NewPeerKeys {
+  publicKey: string;
+  privateKey?: string; // only when generated and kept
+  presharedKey?: string;
+}
+
+export function planAddPeer(m: Model, req: PeerRequest & { name: string }, keys: NewPeerKeys): Section {
+  const iface = requireInterface(m, req.iface);
+  if (findPeerByName(m, req.iface, req.name) !== undefined) {
+    fail("ALREADY_EXISTS", `A peer named "${req.name}" already exists on ${req.iface}.`, "name");
+  }
+  for (const p of peersOf(m, req.iface)) {
+    if (opt(p, "public_key") === keys.publicKey) {
+      fail("ALREADY_EXISTS", `Peer "${peerLabel(p)}" already uses this public key.`, "public_key");
+    }
+  }
+  const id = newPeerId(m, req.iface, req.name);
+  const hosts = planHostAddresses(m, iface, req.address, undefined);
+  const subnets = checkPeerSubnets(m, iface, req.subnets ?? []);
+  checkNoOverlapWithPeers(m, req.iface, [...hosts, ...subnets], undefined, req.address !== undefined ? "address" : "subnets");
+
+  const p = m.create("network", id, peerType(req.iface));
+  m.set("network", id, "description", req.name);
+  m.set("network", id, "public_key", keys.publicKey);
+  m.set("network", id, "private_key", keys.privateKey);
+  m.set("network", id, "preshared_key", keys.presharedKey);
+  m.set("network", id, "allowed_ips", [...hosts, ...subnets].map((c) => formatCidr(c)));
+  m.set("network", id, "route_allowed_ips", "1");
+  m.set("network", id, "persistent_keepalive", req.keepalive ?? DEFAULT_KEEPALIVE);
+  if (req.disabled) m.set("network", id, "disabled", "1");
+  m.create("wgmgr", id, "peer");
+  m.set("wgmgr", id, "interface", req.iface);
+  planClientSide(m, id, req);
+  return p;
+}
+
+function findPeerByName(m: Model, iface: string, name: string): Section | undefined {
+  return peersOf(m, iface).find((p) => opt(p, "description") === name);
+}
+
+/** The peer's tunnel addresses: the given one, or the next free (IPv6 mirrors the IPv4 host number). */
+function planHostAddresses(m: Model, iface: Section, address: string | undefined, self: Section | undefined): Cidr[] {
+  const net4 = tunnelSubnet(iface, 4);
+  const net6 = tunnelSubnet(iface, 6);
+  const host = (a: Addr): Cidr => ({ addr: a, prefix: maxPrefix(a.family) });
+  const out: Cidr[] = [];
+  if (address !== undefined) {
+    const c = checkHostAddress(iface, address);
+    out.push(c);
+    const otherNet = c.addr.family === 4 ? net6 : net4;
+    const current = self !== undefined ? hostAddresses(self).find((h) => h.addr.family !== c.addr.family) : undefined;
+    if (current !== undefined) out.push(current);
+    else if (otherNet !== undefined && c.addr.family === 4) out.push(host(allocateAddress(m, iface, otherNet, offsetIn(net4 as Cidr, c.addr))));
+    return out;
+  }
+  const first = net4 ?? net6;
+  if (first === undefined) fail("NO_TUNNEL_SUBNET", `${iface.name} has no address with a subnet: run setup with an address like 192.168.100.1/24.`, "interface");
+  const a = allocateAddress(m, iface, first);
+  out.push(host(a));
+  if (net4 !== undefined && net6 !== undefined) out.push(host(allocateAddress(m, iface, net6, offsetIn(net4, a))));
+  return out;
+}
+
+/** wgmgr's record of what the client side routes (full/split/custom) and its DNS. */
+function planClientSide(m: Model, id: string, req: PeerRequest): void {
+  if (req.tunnel !== undefined) {
+    const custom = typeof req.tunnel !== "string";
+    m.set("wgmgr", id, "tunnel", custom ? "custom" : (req.tunnel as string));
+    m.set("wgmgr", id, "client_allowed_ips", custom ? (req.tunnel as string[]) : undefined);
+  } else if (opt(m.section("wgmgr", id), "tunnel") === undefined) {
+    m.set("wgmgr", id, "tunnel", "full");
+  }
+  if (req.dns !== undefined) m.set("wgmgr", id, "dns", req.dns);
+}
+
+export function planUpdatePeer(m: Model, ref: string, req: PeerRequest): Section {
+  const iface = requireInterface(m, req.iface);
+  const p = requirePeer(m, req.iface, ref);
+  const id = p.name;
+  if (req.name !== undefined && req.name !== opt(p, "description")) {
+    if (findPeerByName(m, req.iface, req.name) !== undefined) {
+      fail("ALREADY_EXISTS", `A peer named "${req.name}" already exists on ${req.iface}.`, "name");
+    }
+    m.set("network", id, "description", req.name);
+  }
+  if (req.address !== undefined || req.subnets !== undefined) {
+    const hosts = req.address !== undefined ? planHostAddresses(m, iface, req.address, p) : hostAddresses(p);
+    const currentSubnets = peerAllowedIps(p).filter((c) => c.prefix !== maxPrefix(c.addr.family));
+    const subnets = req.subnets !== undefined ? checkPeerSubnets(m, iface, req.subnets) : currentSubnets;
+    checkNoOverlapWithPeers(m, req.iface, [...hosts, ...subnets], p, req.address !== undefined ? "address" : "subnets");
+    const allowed = [...hosts, ...subnets].map((c) => formatCidr(c));
+    if (allowed.length === 0) fail("NO_ALLOWED_IPS", "A peer needs at least one address, or nothing is routed to it.", "address");
+    m.set("network", id, "allowed_ips", allowed);
+  }
+  if (req.keepalive !== undefined) m.set("network", id, "persistent_keepalive", req.keepalive > 0 ? req.keepalive : undefined);
+  if (req.disabled !== undefined) m.set("network", id, "disabled", req.disabled ? "1" : undefined);
+  if (req.presharedKey === null) m.set("network", id, "preshared_key", undefined);
+  else if (req.presharedKey !== undefined) m.set("network", id, "preshared_key", req.presharedKey);
+  if (m.section("wgmgr", id) === undefined) {
+    m.create("wgmgr", id, "peer");
+    m.set("wgmgr", id, "interface", req.iface);
+  }
+  planClientSide(m, id, req);
+  return p;
+}
+
+export function planRemovePeer(m: Model, iface: string, ref: string): Section {
+  requireInterface(m, iface);
+  const p = requirePeer(m, iface, ref);
+  m.remove("network", p.name);
+  m.remove("wgmgr", p.name);
+  return p;
+}
+
+/** What the client routes through the tunnel. */
+export function clientAllowedIps(m: Model, iface: Section, peer: Section): string[] {
+  const meta = m.section("wgmgr", peer.name);
+  const mode = opt(meta, "tunnel") ?? "full";
+  if (mode === "custom") return list(meta, "client_allowed_ips");
+  if (mode === "split") {
+    const nets = [...interfaceAddresses(iface).map((c) => networkOf(c)), ...lanSubnets(m)];
+    return nets.map((c) => formatCidr(c));
+  }
+  return ["0.0.0.0/0", "::/0"];
+}
+
+export function isPeerEnabled(p: Section): boolean {
+  return !flag(p, "disabled");
+}
+
+// ---- routes -------------------------------------------------------------------
+
+export interface RouteRequest {
+  iface: string;
+  target: string;
+  gateway?: string;
+  metric?: number;
+}
+
+export function ownedRoutes(m: Model, iface: string): Section[] {
+  return m.sections("network").filter((s) => (s.type === "route" || s.type === "route6") && isOwnedBy(s.name, iface));
+}
+
+export function planAddRoute(m: Model, req: RouteRequest, warnings: string[]): Section {
+  const iface = requireInterface(m, req.iface);
+  const target = networkOf(parseCidr(req.target, true) as Cidr);
+  for (const r of ownedRoutes(m, req.iface)) {
+    const t = parseCidr(opt(r, "target") ?? "", true);
+    if (t !== undefined && overlaps(t, target) && t.prefix === target.prefix) {
+      fail("ALREADY_EXISTS", `${req.iface} already has a route to ${formatCidr(target)}.`, "target");
+    }
+  }
+  if (req.gateway !== undefined) {
+    const gw = parseAddress(req.gateway) as Addr;
+    if (gw.family !== target.addr.family) {
+      fail("INVALID_ADDRESS", `The gateway ${req.gateway} is not of the same IP version as ${formatCidr(target)}.`, "gateway");
+    }
+    const net = tunnelSubnet(iface, gw.family);
+    if (net !== undefined && !containsAddress(net, gw)) {
+      warnings.push(`The gateway ${req.gateway} is outside the tunnel subnet ${formatCidr(net)}.`);
+    }
+  }
+  for (const p of peersOf(m, req.iface)) {
+    for (const a of peerAllowedIps(p)) {
+      if (overlaps(a, target) && flag(p, "route_allowed_ips")) {
+        warnings.push(`Peer "${peerLabel(p)}" already routes ${formatCidr(a)} on ${req.iface}.`);
+      }
+    }
+  }
+  let n = 1;
+  while (m.section("network", owned.route(req.iface, n)) !== undefined) n++;
+  const id = owned.route(req.iface, n);
+  const r = m.create("network", id, target.addr.family === 4 ? "route" : "route6");
+  m.set("network", id, "interface", req.iface);
+  m.set("network", id, "target", formatCidr(target));
+  m.set("network", id, "gateway", req.gateway);
+  m.set("network", id, "metric", req.metric);
+  return r;
+}
+
+export function planRemoveRoute(m: Model, iface: string, ref: string): Section {
+  requireInterface(m, iface);
+  const target = parseCidr(ref, true);
+  for (const r of ownedRoutes(m, iface)) {
+    const t = parseCidr(opt(r, "target") ?? "", true);
+    if (r.name === ref || (target !== undefined && t !== undefined && sameAddress(networkOf(t).addr, networkOf(target).addr) && t.prefix === target.prefix)) {
+      m.remove("network", r.name);
+      return r;
+    }
+  }
+  return fail("NOT_FOUND", `${iface} has no route "${ref}" made by wgmgr.`, "route");
+}

@@ -1,0 +1,132 @@
+// What the UCI model says about the router: WireGuard interfaces, their peers, the
+// tunnel and LAN subnets, firewall zones, and the names of the sections wgmgr owns.
+
+import { Cidr, networkOf, parseCidr } from "./common/ip";
+import { Model, Section, list, opt } from "./model";
+
+export const peerType = (iface: string): string => `wireguard_${iface}`;
+
+/** Names of the sections wgmgr creates for an interface; the prefix marks ownership. */
+export const owned = {
+  prefix: (iface: string): string => `wgmgr_${iface}_`,
+  handshakeRule: (iface: string): string => `wgmgr_${iface}_handshake`,
+  zone: (iface: string): string => `wgmgr_${iface}_zone`,
+  forwarding: (iface: string, dest: string): string => `wgmgr_${iface}_to_${dest}`,
+  route: (iface: string, n: number): string => `wgmgr_${iface}_route${n}`,
+};
+
+export function isOwnedBy(section: string, iface: string): boolean {
+  const p = owned.prefix(iface);
+  return string.sub(section, 1, p.length) === p;
+}
+
+export function wgInterfaces(m: Model): Section[] {
+  return m.sections("network", "interface").filter((s) => opt(s, "proto") === "wireguard");
+}
+
+export function wgInterface(m: Model, iface: string): Section | undefined {
+  const s = m.section("network", iface);
+  return s !== undefined && s.type === "interface" && opt(s, "proto") === "wireguard" ? s : undefined;
+}
+
+export function peersOf(m: Model, iface: string): Section[] {
+  return m.sections("network", peerType(iface));
+}
+
+/** A peer by section name, name (description) or public key. */
+export function findPeer(m: Model, iface: string, ref: string): Section | undefined {
+  const peers = peersOf(m, iface);
+  for (const p of peers) if (p.name === ref) return p;
+  for (const p of peers) if (opt(p, "description") === ref || opt(p, "public_key") === ref) return p;
+  return undefined;
+}
+
+/** The interface's own addresses with their prefixes ("192.168.100.1/24"). */
+export function interfaceAddresses(iface: Section): Cidr[] {
+  const out: Cidr[] = [];
+  for (const a of list(iface, "addresses")) {
+    const c = parseCidr(a, true);
+    if (c !== undefined) out.push(c);
+  }
+  return out;
+}
+
+export function tunnelSubnet(iface: Section, family: 4 | 6): Cidr | undefined {
+  for (const c of interfaceAddresses(iface)) if (c.addr.family === family) return networkOf(c);
+  return undefined;
+}
+
+/** Every prefix a peer routes (its allowed_ips), parsed; unparsable entries are skipped. */
+export function peerAllowedIps(p: Section): Cidr[] {
+  const out: Cidr[] = [];
+  for (const a of list(p, "allowed_ips")) {
+    const c = parseCidr(a, true);
+    if (c !== undefined) out.push(c);
+  }
+  return out;
+}
+
+export function zoneByName(m: Model, name: string): Section | undefined {
+  for (const z of m.sections("firewall", "zone")) if (opt(z, "name") === name) return z;
+  return undefined;
+}
+
+export function zonesWithNetwork(m: Model, network: string): Section[] {
+  return m.sections("firewall", "zone").filter((z) => list(z, "network").indexOf(network) >= 0);
+}
+
+/** IPv4 networks of a static interface: ipaddr as CIDR or with netmask, possibly a list. */
+function staticNetworks(s: Section): Cidr[] {
+  if (opt(s, "proto") !== "static") return [];
+  const out: Cidr[] = [];
+  const mask = opt(s, "netmask");
+  for (const a of list(s, "ipaddr")) {
+    let c = parseCidr(a, false);
+    if (c === undefined && mask !== undefined) c = parseCidr(`${a}/${netmaskToPrefix(mask)}`, false);
+    if (c === undefined) c = parseCidr(a, true);
+    if (c !== undefined) out.push(c);
+  }
+  return out;
+}
+
+export function netmaskToPrefix(mask: string): number {
+  const c = parseCidr(`${mask}/32`, false);
+  if (c === undefined) return 32;
+  let prefix = 0;
+  for (const w of c.addr.words) {
+    let v = w;
+    for (let bit = 0; bit < 16; bit++) {
+      if (v >= 32768) prefix++;
+      v = (v % 32768) * 2;
+    }
+  }
+  return prefix;
+}
+
+/** The router's address on each LAN: static interfaces in the "lan" zone (or the "lan" interface). */
+export function lanAddresses(m: Model): Cidr[] {
+  const zone = zoneByName(m, "lan");
+  const names = zone !== undefined ? list(zone, "network") : ["lan"];
+  const out: Cidr[] = [];
+  for (const name of names) {
+    const s = m.section("network", name);
+    if (s !== undefined && s.type === "interface" && opt(s, "proto") !== "wireguard") {
+      for (const c of staticNetworks(s)) out.push(c);
+    }
+  }
+  return out;
+}
+
+export function lanSubnets(m: Model): Cidr[] {
+  return lanAddresses(m).map((c) => networkOf(c));
+}
+
+/** Every static IPv4 network configured on a non-WireGuard interface (for conflict checks). */
+export function otherNetworks(m: Model): { name: string; net: Cidr }[] {
+  const out: { name: string; net: Cidr }[] = [];
+  for (const s of m.sections("network", "interface")) {
+    if (opt(s, "proto") === "wireguard") continue;
+    for (const c of staticNetworks(s)) if (c.prefix < 32) out.push({ name: s.name, net: networkOf(c) });
+  }
+  return out;
+}
