@@ -137,8 +137,9 @@ class Decoder {
     const parts: string[] = [];
     this.pos++; // opening quote
     for (;;) {
-      const [first, , chunk] = string.find(this.s, '^([^"\\%c]*)', this.pos) as LuaMultiReturn<[number, number, string]>;
+      const [first, , captured] = string.find(this.s, '^([^"\\%c]*)', this.pos);
       if (first === undefined) this.fail("unterminated string");
+      const chunk = captured as string;
       parts.push(chunk);
       this.pos += chunk.length;
       const c = this.peek();

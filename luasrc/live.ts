@@ -95,15 +95,16 @@ function routeKey(first: string, family: 4 | 6): string | undefined {
  * Makes the running interface match the committed UCI without restarting it: peers
  * through `wg syncconf` (peers whose settings did not change keep their sessions),
  * then the per-peer routes through one `ip -batch`. An interface that is not running
- * is brought up by netifd instead.
+ * is left alone, or with `startIfDown` brought up by netifd.
  */
-export function syncInterface(m: Model, ifaceName: string, warnings: string[]): { running: boolean; peers: number } {
+export function syncInterface(m: Model, ifaceName: string, warnings: string[], startIfDown: boolean): { running: boolean; peers: number } {
   const iface = wgInterface(m, ifaceName);
   if (iface === undefined) return { running: false, peers: 0 };
   const q = shellQuote(ifaceName);
   const probe = run(`wg show ${q} public-key`);
   if (!probe.ok) {
     if (probe.status === 127) warnings.push("The wg command is missing: install wireguard-tools.");
+    else if (!startIfDown) warnings.push(`${ifaceName} is not running; the change applies when it starts.`);
     else {
       const up = run(`ubus call network.interface.${ifaceName} up`);
       if (!up.ok) warnings.push(`${ifaceName} is not running and netifd could not be asked to start it (ubus unavailable).`);

@@ -125,7 +125,7 @@ function persist(cursor: uci.Cursor, m: Model, session: string | undefined, repl
   if (m.touched("firewall")) reload("firewall", warnings);
   const interfaceEdited = (iface: string): boolean => m.edits.some((e) => e.config === "network" && e.section === iface);
   for (const [iface] of pairs(peerIfaces)) {
-    if (!interfaceEdited(iface) && wgInterface(m, iface) !== undefined) syncInterface(m, iface, warnings);
+    if (!interfaceEdited(iface) && wgInterface(m, iface) !== undefined) syncInterface(m, iface, warnings, false);
   }
 }
 
@@ -608,7 +608,7 @@ export function sync(args: Args): Reply {
   const { model: m } = loadModel(undefined);
   requireInterface(m, iface);
   const warnings: string[] = [];
-  const r = syncInterface(m, iface, warnings);
+  const r = syncInterface(m, iface, warnings, true);
   return { interface: iface, running: r.running, peers: r.peers, warnings };
 }
 

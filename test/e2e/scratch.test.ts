@@ -1,0 +1,12 @@
+import { TestRouter } from "../lib/router";
+const r = new TestRouter();
+console.log(JSON.stringify(r.call("setup", { interface: "wgtst1", listen_port: 8890, address: "192.168.100.1/24", endpoint_host: "203.0.113.1" }), null, 1));
+console.log(JSON.stringify(r.call("add_peer", { interface: "wgtst1", name: "iPhone", tunnel: "full" }), null, 1));
+console.log(JSON.stringify(r.call("add_peer", { interface: "wgtst1", name: "PC", tunnel: "split" }), null, 1));
+console.log(JSON.stringify(r.call("peer_config", { interface: "wgtst1", peer: "PC" }), null, 1));
+console.log(r.file("network"));
+console.log(r.file("wgmgr"));
+console.log(JSON.stringify(r.call("status", { interface: "wgtst1" }), null, 1));
+r.cleanup();
+import { test } from "vitest";
+test("x", () => {});

@@ -1,0 +1,97 @@
+// A simulated router for tests: a temporary config directory seeded from the real
+// OpenWrt defaults (../shared/fixtures/openwrt-defaults), and the compiled plugin run
+// exactly as rpcd runs it (`wgmgr call <method>`, the JSON message on stdin) under
+// Debian's real Lua 5.1, with the libuci stand-in from test/lua on LUA_PATH.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, copyFileSync, readdirSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const REPO = resolve(import.meta.dirname, "../..");
+export const PLUGIN = join(REPO, "build/root/usr/libexec/rpcd/wgmgr");
+export const FIXTURES = resolve(REPO, "../shared/fixtures");
+export const DEFAULTS = join(FIXTURES, "openwrt-defaults");
+export const LUA = "lua5.1";
+
+export type Reply = Record<string, any>;
+
+export interface RouterOptions {
+  /** Extra or replacement config files (name → text) on top of the OpenWrt defaults. */
+  files?: Record<string, string>;
+  /** Extra environment (e.g. PATH with stub-free dirs); merged over the defaults. */
+  env?: Record<string, string>;
+}
+
+export class TestRouter {
+  readonly dir: string;
+  readonly confdir: string;
+  readonly rundir: string;
+  env: Record<string, string>;
+
+  constructor(opts: RouterOptions = {}) {
+    this.dir = mkdtempSync(join(tmpdir(), "wgmgr-router-"));
+    this.confdir = join(this.dir, "config");
+    this.rundir = join(this.dir, "run");
+    mkdirSync(this.confdir);
+    mkdirSync(this.rundir);
+    for (const f of readdirSync(DEFAULTS)) copyFileSync(join(DEFAULTS, f), join(this.confdir, f));
+    for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(this.confdir, name), text);
+    this.env = {
+      PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
+      LUA_PATH: join(REPO, "test/lua/?.lua") + ";;",
+      WGMGR_CONFDIR: this.confdir,
+      WGMGR_RUNDIR: this.rundir,
+      // The stand-in's default savedir would be /tmp/.uci, shared by every test.
+      UCI_SAVEDIR: join(this.dir, "uci-savedir"),
+      ...opts.env,
+    };
+  }
+
+  /** Runs `wgmgr call <method>` with `input` (an object, or raw text) on stdin. */
+  call(method: string, input: unknown = {}): Reply {
+    const r = this.raw(["call", method], typeof input === "string" ? input : JSON.stringify(input));
+    return JSON.parse(r.stdout);
+  }
+
+  raw(argv: string[], stdin = ""): { stdout: string; stderr: string; status: number | null } {
+    const r = spawnSync(LUA, [PLUGIN, ...argv], { input: stdin, env: this.env, encoding: "utf8", maxBuffer: 64 << 20 });
+    return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+  }
+
+  callAsync(method: string, input: unknown = {}): Promise<Reply> {
+    return new Promise((res, rej) => {
+      const p = spawn(LUA, [PLUGIN, "call", method], { env: this.env });
+      let out = "";
+      p.stdout.on("data", (d) => (out += d));
+      p.on("error", rej);
+      p.on("close", () => {
+        try {
+          res(JSON.parse(out));
+        } catch (e) {
+          rej(new Error(`bad output from ${method}: ${out}`));
+        }
+      });
+      p.stdin.end(JSON.stringify(input));
+    });
+  }
+
+  list(): Reply {
+    return JSON.parse(this.raw(["list"]).stdout);
+  }
+
+  file(name: string): string {
+    const p = join(this.confdir, name);
+    return existsSync(p) ? readFileSync(p, "utf8") : "";
+  }
+
+  /** Every config file's text, to prove a call changed nothing. */
+  snapshot(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const f of readdirSync(this.confdir)) out[f] = readFileSync(join(this.confdir, f), "utf8");
+    return out;
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,42 @@
+// The shared functions under test, wrapped to take and return plain JSON values, so the
+// same vectors run against the JS build (vitest) and the Lua build (TSTL, lua5.1).
+import * as ip from "../../luasrc/common/ip";
+import * as v from "../../luasrc/common/validate";
+import { renderClientConfig, ClientConfig } from "../../luasrc/common/wgconf";
+
+const cidr = (s: string): ip.Cidr => ip.parseCidr(s, true) as ip.Cidr;
+const code = (p: v.Problem | undefined): string | false => (p === undefined ? false : p.code);
+
+export const FUNCTIONS: Record<string, (...args: any[]) => unknown> = {
+  parseAddress: (s: string) => {
+    const a = ip.parseAddress(s);
+    return a === undefined ? false : ip.formatAddress(a);
+  },
+  parseCidr: (s: string, host: boolean) => {
+    const c = ip.parseCidr(s, host);
+    return c === undefined ? false : ip.formatCidr(c);
+  },
+  networkOf: (s: string) => ip.formatCidr(ip.networkOf(cidr(s))),
+  overlaps: (a: string, b: string) => ip.overlaps(cidr(a), cidr(b)),
+  contains: (net: string, a: string) => ip.containsAddress(cidr(net), cidr(a).addr),
+  suggestedPrefix: (s: string) => ip.suggestedPrefix(cidr(s).addr),
+  addressAt: (net: string, k: number) => {
+    const a = ip.addressAt(cidr(net), k);
+    return a === undefined ? false : ip.formatAddress(a);
+  },
+  offsetIn: (net: string, a: string) => ip.offsetIn(cidr(net), cidr(a).addr),
+  checkInterfaceName: (s: string) => code(v.checkInterfaceName(s)),
+  checkPeerName: (s: string) => code(v.checkPeerName(s)),
+  checkPort: (n: number) => code(v.checkPort(n)),
+  checkMtu: (n: number) => code(v.checkMtu(n)),
+  checkKeepalive: (n: number) => code(v.checkKeepalive(n)),
+  checkKey: (s: string) => code(v.checkKey(s)),
+  checkSubnet: (s: string) => code(v.checkSubnet(s)),
+  subnetMessage: (s: string) => v.checkSubnet(s)?.message ?? false,
+  checkInterfaceAddress: (s: string, family: 4 | 6) => code(v.checkInterfaceAddress(s, family)),
+  checkDnsServer: (s: string) => code(v.checkDnsServer(s)),
+  checkHost: (s: string) => code(v.checkHost(s)),
+  utf8Length: (s: string) => v.utf8Length(s),
+  splitList: (x: string | string[]) => v.splitList(x),
+  renderClientConfig: (c: ClientConfig) => renderClientConfig(c),
+};
