@@ -6,11 +6,11 @@
 // a non-empty sequence encodes as an array, other tables as objects; an empty table
 // encodes as [] unless it was passed through asObject().
 
-const emptyObjects = setmetatable(new LuaTable<object, boolean>(), { __mode: "k" });
+const objectTables = setmetatable(new LuaTable<object, boolean>(), { __mode: "k" });
 
 /** Marks a table that must encode as {} even when it is empty. */
 export function asObject<T extends object>(t: T): T {
-  emptyObjects.set(t, true);
+  objectTables.set(t, true);
   return t;
 }
 
@@ -52,7 +52,7 @@ function encodeValue(v: unknown, out: string[]): void {
 function encodeTable(t: LuaTable, out: string[]): void {
   const [first] = next(t);
   if (first === undefined) {
-    out.push(emptyObjects.get(t) ? "{}" : "[]");
+    out.push(objectTables.get(t) ? "{}" : "[]");
     return;
   }
   if (t.get(1) !== undefined) {
@@ -234,6 +234,12 @@ function utf8(cp: number): string {
     0x80 + (Math.floor(cp / 64) % 64),
     0x80 + (cp % 64),
   );
+}
+
+/** True for a table decoded from a JSON object (even an empty one), false for an array. */
+export function isObject(v: unknown): boolean {
+  if (type(v) !== "table") return false;
+  return objectTables.get(v as object) === true;
 }
 
 /** Parses one JSON document; returns [value] or [undefined, message]. */

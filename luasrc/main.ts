@@ -22,7 +22,7 @@ function call(method: string): Reply {
   const input = (io.read("*a") as string | undefined) ?? "";
   if (input.length > MAX_INPUT) return { error: "INVALID_ARGUMENT", message: "The request is too large." };
   const [args, err] = json.decode(input === "" ? "{}" : input);
-  if (err !== undefined || type(args) !== "table" || (args as unknown[])[0] !== undefined) {
+  if (err !== undefined || !json.isObject(args)) {
     return { error: "INVALID_ARGUMENT", message: `The arguments must be one JSON object (${err ?? "not an object"}).` };
   }
   const [ok, result] = pcall(handler, args as Args);

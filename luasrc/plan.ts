@@ -208,12 +208,13 @@ function planZone(m: Model, iface: string, mode: ZoneMode, warnings: string[]): 
   m.set("firewall", ownZone, "input", "ACCEPT");
   m.set("firewall", ownZone, "output", "ACCEPT");
   m.set("firewall", ownZone, "forward", "REJECT");
-  const forwardings: [string, string, string][] = [
-    [owned.forwarding(iface, "lan"), iface, "lan"],
-    [owned.forwarding(iface, "wan"), iface, "wan"],
-    [owned.forwarding(iface, "from_lan"), "lan", iface],
+  const forwardings: [string, string][] = [
+    [iface, "lan"],
+    [iface, "wan"],
+    ["lan", iface],
   ];
-  for (const [name, src, dest] of forwardings) {
+  for (const [src, dest] of forwardings) {
+    const name = owned.forwarding(iface, src, dest);
     const other = src === iface ? dest : src;
     if (zoneByName(m, other) === undefined) {
       m.remove("firewall", name);

@@ -11,7 +11,8 @@ export const owned = {
   prefix: (iface: string): string => `wgmgr_${iface}_`,
   handshakeRule: (iface: string): string => `wgmgr_${iface}_handshake`,
   zone: (iface: string): string => `wgmgr_${iface}_zone`,
-  forwarding: (iface: string, dest: string): string => `wgmgr_${iface}_to_${dest}`,
+  forwarding: (iface: string, src: string, dest: string): string =>
+    src === iface ? `wgmgr_${iface}_to_${dest}` : `wgmgr_${iface}_from_${src}`,
   route: (iface: string, n: number): string => `wgmgr_${iface}_route${n}`,
 };
 

@@ -15,6 +15,13 @@ export const LUA = "lua5.1";
 
 export type Reply = Record<string, any>;
 
+export interface UciSection {
+  name: string;
+  type: string;
+  anonymous: boolean;
+  options: Record<string, string | string[]>;
+}
+
 export interface RouterOptions {
   /** Extra or replacement config files (name → text) on top of the OpenWrt defaults. */
   files?: Record<string, string>;
@@ -89,6 +96,32 @@ export class TestRouter {
     const out: Record<string, string> = {};
     for (const f of readdirSync(this.confdir)) out[f] = readFileSync(join(this.confdir, f), "utf8");
     return out;
+  }
+
+  /**
+   * The sections of a config as libuci (the stand-in) reads them, in order; with a
+   * session id, as that LuCI session sees them (its staged delta applied).
+   */
+  sections(config: string, session?: string): UciSection[] {
+    const savedir = session ? join(this.rundir, "rpcd", `uci-${session}`) : this.env.UCI_SAVEDIR;
+    const lua = `
+      local uci, json = require "uci", require "json"
+      local c = uci.cursor(${JSON.stringify(this.confdir)}, ${JSON.stringify(savedir)})
+      local out = {}
+      c:foreach(${JSON.stringify(config)}, nil, function(s)
+        local o = {}
+        for k, v in pairs(s) do if k:sub(1, 1) ~= "." then o[k] = v end end
+        out[#out + 1] = { name = s[".name"], type = s[".type"], anonymous = s[".anonymous"], options = o }
+      end)
+      io.write(json.encode(out))`;
+    const r = spawnSync(LUA, ["-e", lua], { env: this.env, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(r.stderr);
+    const out = JSON.parse(r.stdout || "[]");
+    return Array.isArray(out) ? out.map((s: UciSection) => ({ ...s, options: Array.isArray(s.options) ? {} : s.options })) : [];
+  }
+
+  section(config: string, name: string, session?: string): UciSection | undefined {
+    return this.sections(config, session).find((s) => s.name === name);
   }
 
   cleanup(): void {

@@ -72,15 +72,15 @@ local function read_file(path)
 	return data
 end
 
+local function exists(path) return os.rename(path, path) == true end
+
 local function is_dir(path)
 	local f = io.open(path, "rb")
-	if not f then return os.rename(path, path) == true and nil end
+	if not f then return exists(path) end -- unreadable: assume a directory
 	local _, _, code = f:read(1)
 	f:close()
 	return code == 21 -- EISDIR
 end
-
-local function exists(path) return os.rename(path, path) == true end
 
 -- strtoul(s, NULL, 10) cast to int, for reorder positions
 local function c_strtoul(s)
@@ -771,7 +771,10 @@ local function uci_commit(ctx, p)
 		p = np
 	end
 	-- atomic replace: temp file in the confdir, then rename over the config
-	local tmp = string.format("%s/.%s.uci-%06x", ctx.confdir, p.name, math.random(0, 0xffffff))
+	local tmp
+	repeat
+		tmp = string.format("%s/.%s.uci-%06x", ctx.confdir, p.name, math.random(0, 0xffffff))
+	until not exists(tmp)
 	local f = io.open(tmp, "wb")
 	if not f then throw(ERR_IO) end
 	local ok = f:write(export(p))

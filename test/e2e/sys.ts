@@ -1,0 +1,154 @@
+// Running commands for the end-to-end tests: one helper that throws with the command's
+// output when it fails, network namespace helpers, the wireguard-go processes we start
+// (and only those, by pid), and the check that decides whether the machine can run them.
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+
+export interface CmdResult {
+  ok: boolean;
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs argv (no shell); throws with stdout/stderr unless `allowFail`. */
+export function cmd(argv: string[], opts: { input?: string; allowFail?: boolean; env?: Record<string, string> } = {}): CmdResult {
+  const r = spawnSync(argv[0], argv.slice(1), {
+    input: opts.input ?? "",
+    encoding: "utf8",
+    env: opts.env ?? process.env,
+    timeout: 30_000,
+    maxBuffer: 16 << 20,
+  });
+  const res: CmdResult = { ok: r.status === 0, status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? String(r.error ?? "") };
+  if (!res.ok && !opts.allowFail) {
+    throw new Error(`command failed (exit ${r.status}): ${argv.join(" ")}\n${res.stdout}${res.stderr}`);
+  }
+  return res;
+}
+
+/** Runs argv inside network namespace `ns`. */
+export function nsExec(ns: string, argv: string[], opts: Parameters<typeof cmd>[1] = {}): CmdResult {
+  return cmd(["ip", "netns", "exec", ns, ...argv], opts);
+}
+
+/** `ip -n ns …`, split on spaces (for arguments without spaces). */
+export function ipn(ns: string, args: string, opts: Parameters<typeof cmd>[1] = {}): CmdResult {
+  return cmd(["ip", "-n", ns, ...args.split(/\s+/).filter(Boolean)], opts);
+}
+
+/** Lower-case letters and digits, starting with a letter: usable in ifnames and UCI names. */
+export function randomTag(len: number): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  const bytes = randomBytes(len);
+  let s = alphabet[bytes[0] % 26];
+  for (let i = 1; i < len; i++) s += alphabet[bytes[i] % alphabet.length];
+  return s;
+}
+
+export const WG_SOCKET_DIR = "/var/run/wireguard";
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `probe` until it returns a truthy value or `timeoutMs` passes; returns the last value. */
+export async function poll<T>(probe: () => T, timeoutMs: number, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v || Date.now() >= deadline) return v;
+    await sleep(intervalMs);
+  }
+}
+
+// ---- wireguard-go -----------------------------------------------------------
+
+const started = new Set<ChildProcess>();
+
+/**
+ * Starts `wireguard-go -f <dev>` inside `ns` (ip netns exec execs, so the pid is
+ * wireguard-go's) and waits for its control socket. The userspace equivalent of
+ * `ip link add <dev> type wireguard`.
+ */
+export async function startWireguardGo(ns: string, dev: string): Promise<ChildProcess> {
+  const sock = `${WG_SOCKET_DIR}/${dev}.sock`;
+  if (existsSync(sock)) throw new Error(`${sock} already exists: interface name ${dev} is in use on this host`);
+  const p = spawn("ip", ["netns", "exec", ns, "wireguard-go", "-f", dev], {
+    stdio: ["ignore", "pipe", "pipe"],
+    // WG_PROCESS_FOREGROUND=1 is what -f sets; set here too it also silences the
+    // "kernel has first class support" banner.
+    env: { ...process.env, LOG_LEVEL: "error", WG_PROCESS_FOREGROUND: "1" },
+  });
+  started.add(p);
+  let log = "";
+  p.stdout!.on("data", (d) => (log += d));
+  p.stderr!.on("data", (d) => (log += d));
+  p.on("exit", () => started.delete(p));
+  const up = await poll(() => existsSync(sock) || p.exitCode !== null, 5000, 20);
+  if (!up || p.exitCode !== null || !existsSync(sock)) {
+    stopProcess(p);
+    throw new Error(`wireguard-go ${dev} in ${ns} did not start (exit ${p.exitCode}): ${log}`);
+  }
+  return p;
+}
+
+/** Stops one process we started, by its pid. */
+export function stopProcess(p: ChildProcess): void {
+  if (p.exitCode === null && p.signalCode === null && p.pid !== undefined) {
+    try {
+      process.kill(p.pid, "SIGTERM");
+    } catch {
+      /* already gone */
+    }
+  }
+  started.delete(p);
+}
+
+// ---- namespaces -------------------------------------------------------------
+
+const namespaces = new Set<string>();
+
+export function addNamespace(name: string): void {
+  cmd(["ip", "netns", "add", name]);
+  namespaces.add(name);
+  ipn(name, "link set lo up");
+}
+
+/** Deletes the namespaces and stops the wireguard-go processes this process created. Idempotent. */
+export function cleanupAll(): void {
+  for (const p of [...started]) stopProcess(p);
+  for (const ns of [...namespaces]) {
+    cmd(["ip", "netns", "del", ns], { allowFail: true });
+    namespaces.delete(ns);
+  }
+}
+
+// Also when the worker exits without running afterAll (crash, interrupt).
+process.once("exit", cleanupAll);
+
+// ---- can this machine run the tests? ---------------------------------------
+
+function onPath(bin: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${bin}`], { encoding: "utf8" }).status === 0;
+}
+
+/** Why the network tests cannot run here, or undefined when they can. */
+export function missingCapability(): string | undefined {
+  if (process.platform !== "linux") return `not Linux (${process.platform})`;
+  if (typeof process.getuid === "function" && process.getuid() !== 0) return "not running as root (network namespaces need it)";
+  for (const bin of ["ip", "wireguard-go", "wg", "ping", "lua5.1"]) {
+    if (!onPath(bin)) return `'${bin}' is not installed (apt-get install -y wireguard-go wireguard-tools iproute2 iputils-ping lua5.1)`;
+  }
+  try {
+    if (!statSync("/dev/net/tun").isCharacterDevice()) return "/dev/net/tun is not a character device";
+  } catch {
+    return "/dev/net/tun is missing (wireguard-go needs it)";
+  }
+  const probe = `wgmgr-e2e-probe-${process.pid}-${randomTag(4)}`;
+  const add = spawnSync("ip", ["netns", "add", probe], { encoding: "utf8" });
+  if (add.status !== 0) return `'ip netns add' does not work here: ${add.stderr.trim()}`;
+  spawnSync("ip", ["netns", "del", probe]);
+  return undefined;
+}
