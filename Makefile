@@ -11,7 +11,7 @@ STATIC  := $(shell find root -type f 2>/dev/null)
 
 .PHONY: all plugin views static test bench dev clean
 
-all: plugin views static
+all: plugin views static ipk
 
 $(DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -37,6 +37,16 @@ $(BUILD)/.static: $(STATIC)
 	@mkdir -p $(ROOT)
 	cp -R root/. $(ROOT)/
 	@touch $@
+
+# The opkg package, dist/luci-app-wgmgr_<version>_all.ipk (scripts/build-ipk.mjs).
+# Always repacked: it takes a moment and the result is byte-reproducible.
+.PHONY: ipk size
+ipk: plugin views static
+	node scripts/build-ipk.mjs
+
+# The .ipk's size and every installed file's, biggest first.
+size: ipk
+	node scripts/ipk/size.mjs
 
 test: all
 	npx vitest run

@@ -2,6 +2,7 @@
 // turns it into the reply {"error", "message", "field"} before anything is written.
 
 import type { Problem } from "./common/validate";
+import { isObject } from "./json";
 
 export interface ApiError {
   error: string;
@@ -29,7 +30,7 @@ const MAX_STRING = 4096;
 
 function typeName(v: unknown): string {
   const t = type(v);
-  if (t === "table") return (v as unknown[])[0] !== undefined ? "a list" : "an object";
+  if (t === "table") return isObject(v) ? "an object" : "a list";
   return t === "nil" ? "nothing" : `a ${t}`;
 }
 
@@ -82,7 +83,7 @@ export function strList(args: Args, field: string): string[] | undefined {
     if (v.length > MAX_STRING) fail("INVALID_ARGUMENT", `"${field}" is too long.`, field);
     return [v];
   }
-  if (type(v) !== "table") wrongType(field, "a list of strings", v);
+  if (type(v) !== "table" || isObject(v)) wrongType(field, "a list of strings", v);
   const items = v as unknown[];
   if (items.length > 256) fail("INVALID_ARGUMENT", `"${field}" has too many entries.`, field);
   for (const [k, item] of pairs(items as unknown as LuaTable<AnyNotNil, unknown>)) {
