@@ -40,16 +40,16 @@ function encodeNumber(n: number): string {
   return string.format("%.14g", n);
 }
 
-function encodeValue(v: unknown, out: string[]): void {
+function encodeValue(v: unknown, out: string[], flush?: () => void): void {
   const t = type(v);
   if (t === "string") out.push(encodeString(v as string));
   else if (t === "number") out.push(encodeNumber(v as number));
   else if (t === "boolean") out.push(v ? "true" : "false");
-  else if (t === "table") encodeTable(v as LuaTable, out);
+  else if (t === "table") encodeTable(v as LuaTable, out, flush);
   else out.push("null");
 }
 
-function encodeTable(t: LuaTable, out: string[]): void {
+function encodeTable(t: LuaTable, out: string[], flush?: () => void): void {
   const [first] = next(t);
   if (first === undefined) {
     out.push(objectTables.get(t) ? "{}" : "[]");
@@ -60,7 +60,8 @@ function encodeTable(t: LuaTable, out: string[]): void {
     const n = t.length();
     for (let i = 1; i <= n; i++) {
       if (i > 1) out.push(",");
-      encodeValue(t.get(i), out);
+      encodeValue(t.get(i), out, flush);
+      if (flush !== undefined && out.length > 512) flush();
     }
     out.push("]");
     return;
@@ -73,7 +74,7 @@ function encodeTable(t: LuaTable, out: string[]): void {
   for (let i = 0; i < keys.length; i++) {
     if (i > 0) out.push(",");
     out.push(encodeString(keys[i]), ":");
-    encodeValue(t.get(keys[i]), out);
+    encodeValue(t.get(keys[i]), out, flush);
   }
   out.push("}");
 }
@@ -82,6 +83,17 @@ export function encode(v: unknown): string {
   const out: string[] = [];
   encodeValue(v, out);
   return table.concat(out);
+}
+
+/** Encodes straight to stdout in chunks, so a large reply is never held twice in memory. */
+export function write(v: unknown): void {
+  const out: string[] = [];
+  const flush = (): void => {
+    io.write(table.concat(out));
+    for (let i = out.length; i >= 1; i--) (out as unknown as LuaTable<number, undefined>).set(i, undefined);
+  };
+  encodeValue(v, out, flush);
+  flush();
 }
 
 // ---- decoding -------------------------------------------------------------

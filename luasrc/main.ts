@@ -7,7 +7,9 @@ import { Args, isApiError } from "./errors";
 import * as json from "./json";
 import { METHODS, Reply, SIGNATURES } from "./methods";
 
-declare const arg: LuaTable<number, string>;
+// The command line, from the global table: inside TSTL's module functions (which are
+// vararg functions) a bare `arg` would be Lua 5.1's implicit per-function vararg table.
+const argv = (_G as unknown as { arg: LuaTable<number, string> }).arg;
 
 const MAX_INPUT = 256 * 1024;
 
@@ -34,18 +36,22 @@ function call(method: string): Reply {
 }
 
 function main(): void {
-  const mode = arg.get(1);
+  // Collect garbage as soon as memory grows by half (Lua's default waits for 2x):
+  // routers have little RAM, and the extra collector work is small at this size.
+  collectgarbage("setpause", 150);
+  const mode = argv.get(1);
   let reply: Reply;
   if (mode === "list") {
     reply = {};
     for (const [name, sig] of pairs(SIGNATURES)) reply[name] = json.asObject(sig);
   } else if (mode === "call") {
-    reply = call(arg.get(2) ?? "");
+    reply = call(argv.get(2) ?? "");
   } else {
     io.stderr.write("usage: wgmgr list | wgmgr call <method> < args.json\n");
     os.exit(1);
   }
-  io.write(json.encode(json.asObject(reply)), "\n");
+  json.write(json.asObject(reply));
+  io.write("\n");
 }
 
 main();
