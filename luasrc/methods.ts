@@ -74,7 +74,6 @@ function ensureConfigFile(name: ConfigName): void {
 }
 
 function loadModel(session: string | undefined): { cursor: uci.Cursor; model: Model } {
-  ensureConfigFile("wgmgr");
   const cursor = openCursor(session);
   return { cursor, model: Model.load(cursor) };
 }
@@ -99,6 +98,7 @@ const PEER_TYPE_PREFIX = "wireguard_";
 function persist(cursor: uci.Cursor, m: Model, session: string | undefined, reply: Reply, warnings: string[]): void {
   reply.changes = m.describeEdits();
   if (m.edits.length === 0) return;
+  if (m.touched("wgmgr")) ensureConfigFile("wgmgr");
   writeEdits(cursor, m);
   const configs: ConfigName[] = ["network", "firewall", "wgmgr"];
   for (const c of configs) {

@@ -95,6 +95,17 @@ export function planSetup(m: Model, req: SetupRequest, newKey?: { privateKey: st
   };
   const v4 = pick(req.address, 4, "address");
   const v6 = pick(req.address6, 6, "address6");
+  // A hand-made interface may carry a bare /32: without a subnet nothing routes to the
+  // tunnel after a restart, and no peer address can be allocated.
+  for (const c of [v4, v6]) {
+    if (c !== undefined && c.prefix > maxPrefix(c.addr.family) - 2) {
+      fail(
+        "INVALID_PREFIX",
+        `${iface}'s address ${formatCidr(c)} carries no tunnel subnet: give the address with its prefix, for example 192.168.100.1/24.`,
+        c.addr.family === 4 ? "address" : "address6",
+      );
+    }
+  }
   const newAddresses = [v4, v6].filter((c) => c !== undefined).map((c) => formatCidr(c as Cidr));
   if (existing !== undefined) warnPeersOutside(m, iface, [v4, v6], warnings);
 

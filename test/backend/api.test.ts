@@ -340,3 +340,19 @@ describe("LuCI sessions: changes are staged, not committed", () => {
     expect(r.snapshot()).toEqual(files);
   });
 });
+
+describe("hand-made configurations", () => {
+  test("an existing interface whose address is a bare /32 is not left without a tunnel route", () => {
+    const r = router();
+    const net = r.file("network") + "\nconfig interface 'wg0'\n\toption proto 'wireguard'\n\tlist addresses '192.168.100.1/32'\n";
+    require("node:fs").writeFileSync(`${r.confdir}/network`, net);
+    const files = r.snapshot();
+    const e = r.call("setup", { listen_port: 51820 });
+    expect(e).toMatchObject({ error: "INVALID_PREFIX", field: "address" });
+    expect(r.snapshot()).toEqual(files);
+    const ok = r.call("setup", { address: "192.168.100.1/24" });
+    expect(ok.error).toBeUndefined();
+    expect(ok.created).toBe(false);
+    expect(r.section("network", "wg0")?.options.addresses).toEqual(["192.168.100.1/24"]);
+  });
+});
