@@ -83,11 +83,21 @@ function ownPid(): string {
   return string.match(stat, "^%d+")[0] ?? "0";
 }
 
-function isStale(): boolean {
-  const pid = string.match(readFile(LOCK_PATH) ?? "", "^%d+")[0];
+const lockOwner = (path: string): string | undefined => string.match(readFile(path) ?? "", "^%d+")[0];
+
+/**
+ * Removes the lock if its owner is dead. The lock is first renamed away and its owner
+ * checked again there, so a waiter that raced us and already took a fresh lock keeps it.
+ */
+function breakIfStale(me: string): boolean {
+  const owner = lockOwner(LOCK_PATH);
   // An empty file is a lock being written right now, not a stale one.
-  if (pid === undefined) return false;
-  return !fileExists(`/proc/${pid}/stat`);
+  if (owner === undefined || fileExists(`/proc/${owner}/stat`)) return false;
+  const aside = `${LOCK_PATH}.stale.${me}`;
+  if (!os.rename(LOCK_PATH, aside)[0]) return false;
+  if (lockOwner(aside) === owner) return os.remove(aside)[0] === true;
+  os.rename(aside, LOCK_PATH);
+  return false;
 }
 
 export function acquireLock(): boolean {
@@ -100,10 +110,10 @@ export function acquireLock(): boolean {
       f.close();
       return true;
     }
-    if (isStale()) os.remove(LOCK_PATH);
-    else if (os.time() > deadline) return false;
+    if (breakIfStale(pid)) continue;
+    if (os.time() > deadline) return false;
     // Busybox sleep on OpenWrt takes whole seconds only; Debian's takes fractions.
-    else os.execute("sleep 0.05 2>/dev/null || sleep 1");
+    os.execute("sleep 0.05 2>/dev/null || sleep 1");
   }
 }
 
