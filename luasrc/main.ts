@@ -5,7 +5,8 @@
 
 import { Args, isApiError } from "./errors";
 import * as json from "./json";
-import { METHODS, Reply, SIGNATURES } from "./methods";
+import { Reply } from "./apply";
+import { METHODS, SIGNATURES } from "./methods";
 
 // The command line, from the global table: inside TSTL's module functions (which are
 // vararg functions) a bare `arg` would be Lua 5.1's implicit per-function vararg table.

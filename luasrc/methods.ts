@@ -1,6 +1,6 @@
 // The ubus methods. Each one: read and check the arguments → load the model once →
-// plan (plan.ts) → apply (stage into the LuCI session, or commit and make it live) →
-// reply. Nothing is written before every check has passed.
+// plan (plan.ts) → apply (apply.ts: stage into the LuCI session, or commit and make it
+// live) → reply. Nothing is written before every check has passed.
 
 import * as uci from "uci";
 import { Cidr, formatAddress, formatCidr, networkOf, overlaps, parseCidr } from "./common/ip";
@@ -22,8 +22,9 @@ import { formatEndpoint, renderClientConfig } from "./common/wgconf";
 import { Args, bool, check, fail, int, requiredStr, str, strList } from "./errors";
 import { asObject } from "./json";
 import { generateKeys, publicKeyOf } from "./keys";
-import { LiveInterface, readDump, reload, syncInterface, wanAddress } from "./live";
-import { ConfigName, Model, Section, flag, list, num, opt } from "./model";
+import { Reply, loadModel, mutate, sessionOf } from "./apply";
+import { LiveInterface, readDump, syncInterface, wanAddress } from "./live";
+import { Model, Section, flag, list, num, opt } from "./model";
 import {
   DEFAULT_PORT,
   PeerRequest,
@@ -44,107 +45,7 @@ import {
   requirePeer,
 } from "./plan";
 import { interfaceAddresses, lanAddresses, lanSubnets, otherNetworks, peerAllowedIps, peersOf, wgInterface, wgInterfaces, zoneByName } from "./router";
-import { CONFDIR, RUNDIR, acquireLock, fileExists, readFile, releaseLock } from "./system";
-
-export type Reply = Record<string, unknown>;
-
-// ---- where changes go -----------------------------------------------------------
-
-/** The LuCI session a call came with (uhttpd adds it), validated before it names a path. */
-function sessionOf(args: Args): string | undefined {
-  const sid = args.ubus_rpc_session;
-  if (sid === undefined) return undefined;
-  if (typeof sid !== "string" || string.find(sid, "^%x+$")[0] === undefined || sid.length !== 32) {
-    fail("INVALID_SESSION", "ubus_rpc_session must be a LuCI session id (32 hex digits).", "ubus_rpc_session");
-  }
-  return sid;
-}
-
-/** A cursor that sees (and saves into) the session's staged changes, or the plain one. */
-function openCursor(session: string | undefined): uci.Cursor {
-  return session !== undefined ? uci.cursor(CONFDIR, `${RUNDIR}/rpcd/uci-${session}`) : uci.cursor(CONFDIR);
-}
-
-/** libuci cannot set into a config file that does not exist; wgmgr's own may be missing. */
-function ensureConfigFile(name: ConfigName): void {
-  const path = `${CONFDIR ?? "/etc/config"}/${name}`;
-  if (fileExists(path)) return;
-  const [f] = io.open(path, "w");
-  f?.close();
-}
-
-function loadModel(session: string | undefined): { cursor: uci.Cursor; model: Model } {
-  const cursor = openCursor(session);
-  return { cursor, model: Model.load(cursor) };
-}
-
-function writeEdits(cursor: uci.Cursor, m: Model): void {
-  for (const e of m.edits) {
-    const [ok, err] =
-      e.kind === "create"
-        ? cursor.set(e.config, e.section, e.type)
-        : e.kind === "set"
-          ? cursor.set(e.config, e.section, e.option, e.value)
-          : e.kind === "unset"
-            ? cursor.delete(e.config, e.section, e.option)
-            : cursor.delete(e.config, e.section);
-    if (!ok) fail("UCI_ERROR", `Could not change ${e.config}.${e.section}: ${err ?? "unknown error"}. Nothing was saved.`);
-  }
-}
-
-const PEER_TYPE_PREFIX = "wireguard_";
-
-/** Commits (shell) or stages (LuCI session) the model's edits, then makes them take effect. */
-function persist(cursor: uci.Cursor, m: Model, session: string | undefined, reply: Reply, warnings: string[]): void {
-  reply.changes = m.describeEdits();
-  if (m.edits.length === 0) return;
-  if (m.touched("wgmgr")) ensureConfigFile("wgmgr");
-  writeEdits(cursor, m);
-  const configs: ConfigName[] = ["network", "firewall", "wgmgr"];
-  for (const c of configs) {
-    if (!m.touched(c)) continue;
-    const [ok, err] = session !== undefined ? cursor.save(c) : cursor.commit(c);
-    if (!ok) fail("UCI_ERROR", `Could not ${session !== undefined ? "stage" : "commit"} ${c}: ${err ?? "unknown error"}.`);
-  }
-  if (session !== undefined) {
-    reply.staged = true;
-    return;
-  }
-  reply.staged = false;
-  // netifd restarts an interface whose own section changed; it ignores peer-only changes
-  // (platform.md §9), which are therefore synced into the running interface directly.
-  let networkChanged = false;
-  const peerIfaces: Record<string, boolean> = {};
-  for (const e of m.edits) {
-    if (e.config !== "network") continue;
-    const t = e.type;
-    if (string.sub(t, 1, PEER_TYPE_PREFIX.length) === PEER_TYPE_PREFIX) peerIfaces[string.sub(t, PEER_TYPE_PREFIX.length + 1)] = true;
-    else networkChanged = true;
-  }
-  if (networkChanged) reload("network", warnings);
-  if (m.touched("firewall")) reload("firewall", warnings);
-  const interfaceEdited = (iface: string): boolean => m.edits.some((e) => e.config === "network" && e.section === iface);
-  for (const [iface] of pairs(peerIfaces)) {
-    if (!interfaceEdited(iface) && wgInterface(m, iface) !== undefined) syncInterface(m, iface, warnings, false);
-  }
-}
-
-/** Runs a mutation under the lock, on a model loaded once, and persists its edits. */
-function mutate(args: Args, body: (m: Model, warnings: string[]) => Reply): Reply {
-  const session = sessionOf(args);
-  if (!acquireLock()) fail("BUSY", "Another change to WireGuard is in progress; try again in a moment.");
-  const [ok, result] = pcall(() => {
-    const { cursor, model } = loadModel(session);
-    const warnings: string[] = [];
-    const reply = body(model, warnings);
-    persist(cursor, model, session, reply, warnings);
-    reply.warnings = warnings;
-    return reply;
-  });
-  releaseLock();
-  if (!ok) throw result;
-  return result as Reply;
-}
+import { CONFDIR, readFile } from "./system";
 
 // ---- argument readers shared by several methods ------------------------------------
 

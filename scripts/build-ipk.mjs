@@ -4,7 +4,7 @@
 //   gzip -n ( GNU tar: ./debian-binary "2.0\n", ./data.tar.gz, ./control.tar.gz )
 //
 // data.tar.gz is the tree with a leading "./" entry and control.tar.gz the CONTROL files
-// (control, conffiles, postinst, prerm, postinst-pkg, prerm-pkg, postrm), each a GNU tar
+// (control, postinst, prerm, postinst-pkg, prerm-pkg, postrm), each a GNU tar
 // with names sorted per directory, owner 0:0 as numbers, no user/group names, and one
 // mtime: SOURCE_DATE_EPOCH, else the last commit's time, else 0. The tars are written
 // here (byte for byte what `tar --format=gnu --numeric-owner --sort=name` makes; the
@@ -14,14 +14,14 @@
 //
 // usage: node scripts/build-ipk.mjs [--root build/root] [--out dist] [--quiet]
 import { execFileSync } from "node:child_process";
-import { lstatSync, readdirSync, readFileSync, writeFileSync, renameSync, mkdirSync, rmSync } from "node:fs";
+import { chmodSync, lstatSync, readdirSync, readFileSync, writeFileSync, renameSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const REPO = resolve(import.meta.dirname, "..");
 const IPK = join(REPO, "scripts/ipk");
 /** Installed files here must run, whatever mode the checkout gave them. */
 const EXEC_DIRS = ["usr/libexec/rpcd/", "etc/init.d/", "usr/bin/", "usr/sbin/", "etc/uci-defaults/"];
-/** Control members besides `control` and `conffiles`, with their mode. */
+/** Control members besides `control`, with their mode. */
 const SCRIPTS = ["postinst", "postinst-pkg", "prerm", "prerm-pkg", "postrm"];
 
 function parseArgs(argv) {
@@ -158,19 +158,6 @@ function controlFile(pkgJson, installedSize) {
   return { control, pkg: field("Package"), version: field("Version"), arch: field("Architecture") };
 }
 
-/** conffiles resolved against the tree, as ipkg-build does: only files that exist, sorted. */
-function conffiles(root) {
-  const listed = readFileSync(join(IPK, "conffiles"), "utf8").split("\n").filter((l) => l.trim() !== "");
-  const present = listed.filter((p) => {
-    try {
-      return lstatSync(join(root, p)).isFile();
-    } catch {
-      return false;
-    }
-  });
-  return present.sort(byteOrder);
-}
-
 // ---- main ---------------------------------------------------------------------------
 
 export function buildIpk({ root, out, quiet }) {
@@ -187,8 +174,8 @@ export function buildIpk({ root, out, quiet }) {
 
   const controlEntries = [{ name: "./", mode: 0o755, data: undefined }];
   const members = { control: { mode: 0o644, data: Buffer.from(control) } };
-  const conf = conffiles(root);
-  if (conf.length) members.conffiles = { mode: 0o644, data: Buffer.from(conf.map((p) => p + "\n").join("")) };
+  // No conffiles: wgmgr ships no config file. The plugin creates /etc/config/wgmgr on
+  // its first write, so an upgrade never has a shipped default to fight the user's copy.
   for (const s of SCRIPTS) members[s] = { mode: 0o755, data: readFileSync(join(IPK, s)) };
   for (const name of Object.keys(members).sort(byteOrder)) controlEntries.push({ name: `./${name}`, ...members[name] });
   const controlTar = tar(controlEntries, mtime);
@@ -213,7 +200,8 @@ export function buildIpk({ root, out, quiet }) {
     if (old.startsWith(`${pkg}_`) && old.endsWith(`_${arch}.ipk`) && join(out, old) !== file) rmSync(join(out, old));
   }
   const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, ipk, { mode: 0o644 });
+  writeFileSync(tmp, ipk);
+  chmodSync(tmp, 0o644);
   renameSync(tmp, file);
   if (!quiet) console.log(`Packaged ${root} into ${file} (${ipk.length} bytes, SOURCE_DATE_EPOCH=${mtime})`);
   return file;

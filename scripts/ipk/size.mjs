@@ -5,7 +5,7 @@
 // usage: node scripts/ipk/size.mjs [path/to/package.ipk]
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 
 const BUDGET = 32 * 1024;
 const REPO = resolve(import.meta.dirname, "../..");
@@ -61,7 +61,7 @@ try {
     .sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1));
 
   const left = BUDGET - ipk.length;
-  console.log(`${file}`);
+  console.log(relative(process.cwd(), file) || file);
   console.log(
     `  .ipk ${ipk.length} bytes (${kib(ipk.length)}); budget ${kib(BUDGET)}: ` +
       (left >= 0 ? `${kib(left)} left` : `OVER by ${kib(-left)}`),

@@ -4,7 +4,7 @@
 // so that it checks the writer rather than agreeing with it. Also: helpers to build the
 // package into a temporary directory, so tests never race over dist/.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -114,9 +114,22 @@ export function parseControl(text: string): [string, string][] {
   return fields;
 }
 
+const temps: string[] = [];
+
+/** A fresh temporary directory, removed by removeTemps() (call it in afterAll). */
+export function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(d);
+  return d;
+}
+
+export function removeTemps(): void {
+  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
 /** Builds the package into a fresh temporary directory and returns the .ipk's path. */
 export function buildInto(opts: { env?: Record<string, string | undefined>; root?: string; umask?: string } = {}): string {
-  const out = mkdtempSync(join(tmpdir(), "wgmgr-ipk-"));
+  const out = tempDir("wgmgr-ipk-");
   const env = { ...process.env, ...opts.env };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   const args = [join(REPO, "scripts/build-ipk.mjs"), "--quiet", "--out", out, "--root", opts.root ?? ROOT];

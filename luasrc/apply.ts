@@ -1,0 +1,109 @@
+// Where a call's changes go: loading the model through the right cursor, then either
+// staging the edits into the caller's LuCI session or committing them and making them
+// take effect (service reloads, live peer sync). The only code that writes UCI.
+
+import * as uci from "uci";
+import { Args, fail } from "./errors";
+import { reload, syncInterface } from "./live";
+import { ConfigName, Model } from "./model";
+import { wgInterface } from "./router";
+import { CONFDIR, RUNDIR, acquireLock, fileExists, releaseLock } from "./system";
+
+export type Reply = Record<string, unknown>;
+
+/** The LuCI session a call came with (uhttpd adds it), validated before it names a path. */
+export function sessionOf(args: Args): string | undefined {
+  const sid = args.ubus_rpc_session;
+  if (sid === undefined) return undefined;
+  if (typeof sid !== "string" || string.find(sid, "^%x+$")[0] === undefined || sid.length !== 32) {
+    fail("INVALID_SESSION", "ubus_rpc_session must be a LuCI session id (32 hex digits).", "ubus_rpc_session");
+  }
+  return sid;
+}
+
+/** A cursor that sees (and saves into) the session's staged changes, or the plain one. */
+function openCursor(session: string | undefined): uci.Cursor {
+  return session !== undefined ? uci.cursor(CONFDIR, `${RUNDIR}/rpcd/uci-${session}`) : uci.cursor(CONFDIR);
+}
+
+/** libuci cannot set into a config file that does not exist; wgmgr's own may be missing. */
+function ensureConfigFile(name: ConfigName): void {
+  const path = `${CONFDIR ?? "/etc/config"}/${name}`;
+  if (fileExists(path)) return;
+  const [f] = io.open(path, "w");
+  f?.close();
+}
+
+export function loadModel(session: string | undefined): { cursor: uci.Cursor; model: Model } {
+  const cursor = openCursor(session);
+  return { cursor, model: Model.load(cursor) };
+}
+
+function writeEdits(cursor: uci.Cursor, m: Model): void {
+  for (const e of m.edits) {
+    const [ok, err] =
+      e.kind === "create"
+        ? cursor.set(e.config, e.section, e.type)
+        : e.kind === "set"
+          ? cursor.set(e.config, e.section, e.option, e.value)
+          : e.kind === "unset"
+            ? cursor.delete(e.config, e.section, e.option)
+            : cursor.delete(e.config, e.section);
+    if (!ok) fail("UCI_ERROR", `Could not change ${e.config}.${e.section}: ${err ?? "unknown error"}. Nothing was saved.`);
+  }
+}
+
+const PEER_TYPE_PREFIX = "wireguard_";
+
+/** Commits (shell) or stages (LuCI session) the model's edits, then makes them take effect. */
+function persist(cursor: uci.Cursor, m: Model, session: string | undefined, reply: Reply, warnings: string[]): void {
+  reply.changes = m.describeEdits();
+  if (m.edits.length === 0) return;
+  if (m.touched("wgmgr")) ensureConfigFile("wgmgr");
+  writeEdits(cursor, m);
+  const configs: ConfigName[] = ["network", "firewall", "wgmgr"];
+  for (const c of configs) {
+    if (!m.touched(c)) continue;
+    const [ok, err] = session !== undefined ? cursor.save(c) : cursor.commit(c);
+    if (!ok) fail("UCI_ERROR", `Could not ${session !== undefined ? "stage" : "commit"} ${c}: ${err ?? "unknown error"}.`);
+  }
+  if (session !== undefined) {
+    reply.staged = true;
+    return;
+  }
+  reply.staged = false;
+  // netifd restarts an interface whose own section changed; it ignores peer-only changes
+  // (platform.md §9), which are therefore synced into the running interface directly.
+  let networkChanged = false;
+  const peerIfaces: Record<string, boolean> = {};
+  for (const e of m.edits) {
+    if (e.config !== "network") continue;
+    const t = e.type;
+    if (string.sub(t, 1, PEER_TYPE_PREFIX.length) === PEER_TYPE_PREFIX) peerIfaces[string.sub(t, PEER_TYPE_PREFIX.length + 1)] = true;
+    else networkChanged = true;
+  }
+  if (networkChanged) reload("network", warnings);
+  if (m.touched("firewall")) reload("firewall", warnings);
+  const interfaceEdited = (iface: string): boolean => m.edits.some((e) => e.config === "network" && e.section === iface);
+  for (const [iface] of pairs(peerIfaces)) {
+    if (!interfaceEdited(iface) && wgInterface(m, iface) !== undefined) syncInterface(m, iface, warnings, false);
+  }
+}
+
+/** Runs a mutation under the lock, on a model loaded once, and persists its edits. */
+export function mutate(args: Args, body: (m: Model, warnings: string[]) => Reply): Reply {
+  const session = sessionOf(args);
+  if (!acquireLock()) fail("BUSY", "Another change to WireGuard is in progress; try again in a moment.");
+  const [ok, result] = pcall(() => {
+    const { cursor, model } = loadModel(session);
+    const warnings: string[] = [];
+    const reply = body(model, warnings);
+    persist(cursor, model, session, reply, warnings);
+    reply.warnings = warnings;
+    return reply;
+  });
+  releaseLock();
+  if (!ok) throw result;
+  return result as Reply;
+}
+
