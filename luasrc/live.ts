@@ -5,8 +5,8 @@ import { formatCidr, networkOf, parseCidr } from "./common/ip";
 import { DevicePeer, formatEndpoint, renderDeviceConfig } from "./common/wgconf";
 import * as json from "./json";
 import { Model, Section, flag, list, num, opt } from "./model";
-import { isPeerEnabled, ownedRoutes } from "./plan";
-import { peersOf, wgInterface } from "./router";
+import { isPeerEnabled } from "./plan";
+import { netmaskToPrefix, peersOf, wgInterface } from "./router";
 import { run, runWithInput, shellQuote } from "./system";
 
 export interface LivePeer {
@@ -85,10 +85,24 @@ function wantedRoutes(m: Model, iface: string): Record<string, boolean> {
   return want;
 }
 
+/** Every `config route`/`route6` section bound to the interface, wgmgr's or the user's. */
+function routeSections(m: Model, iface: string): Section[] {
+  return m.sections("network").filter((s) => (s.type === "route" || s.type === "route6") && opt(s, "interface") === iface);
+}
+
+/** A route section's target as a normalised prefix (target with prefix or with netmask). */
+function routeTarget(r: Section): string | undefined {
+  const target = opt(r, "target");
+  if (target === undefined) return undefined;
+  const mask = opt(r, "netmask");
+  const c = parseCidr(mask !== undefined && string.find(target, "/", 1, true)[0] === undefined ? `${target}/${netmaskToPrefix(mask)}` : target, true);
+  return c === undefined ? undefined : formatCidr(networkOf(c));
+}
+
 function routeKey(first: string, family: 4 | 6): string | undefined {
   if (first === "default") return family === 4 ? "0.0.0.0/0" : "::/0";
   const c = parseCidr(first, true);
-  return c === undefined ? undefined : formatCidr(c);
+  return c === undefined ? undefined : formatCidr(networkOf(c));
 }
 
 /**
@@ -115,8 +129,12 @@ export function syncInterface(m: Model, ifaceName: string, warnings: string[], s
   if (!sync.ok) warnings.push(`wg syncconf failed on ${ifaceName}: ${sync.output}`);
 
   const want = wantedRoutes(m, ifaceName);
+  // Routes from `config route` sections (the user's own too) are netifd's, also proto static.
   const configured: Record<string, boolean> = {};
-  for (const r of ownedRoutes(m, ifaceName)) configured[opt(r, "target") ?? ""] = true;
+  for (const r of routeSections(m, ifaceName)) {
+    const key = routeTarget(r);
+    if (key !== undefined) configured[key] = true;
+  }
   const current = run(`ip -4 route show dev ${q} proto static; ip -6 route show dev ${q} proto static`);
   const batch: string[] = [];
   for (const [line] of string.gmatch(current.output, "[^\n]+")) {

@@ -419,10 +419,9 @@ export function update_peer(args: Args): Reply {
   const psk = bool(args, "preshared_key");
   return mutate(args, (m) => {
     const current = requirePeer(m, iface, ref);
-    let presharedKey: string | null | undefined;
-    if (psk === false) presharedKey = null;
-    else if (psk === true && opt(current, "preshared_key") === undefined) presharedKey = generateKeys(false, true).presharedKey;
-    const p = planUpdatePeer(m, ref, { ...req, presharedKey });
+    // true adds a key when there is none (an existing one is kept), false removes it.
+    const presharedKey = psk === true && opt(current, "preshared_key") === undefined ? generateKeys(false, true).presharedKey : undefined;
+    const p = planUpdatePeer(m, ref, { ...req, presharedKey, removePresharedKey: psk === false });
     return { interface: iface, peer: peerView(m, wgInterface(m, iface) as Section, p) };
   });
 }

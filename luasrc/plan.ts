@@ -275,7 +275,8 @@ export interface PeerRequest {
   keepalive?: number;
   dns?: string[];
   disabled?: boolean;
-  presharedKey?: string | null; // a new key, or null to remove it
+  presharedKey?: string; // a new key
+  removePresharedKey?: boolean;
 }
 
 /** Section names stay stable across renames: "<iface>_<ascii name>" or "<iface>_peer<N>". */
@@ -464,7 +465,7 @@ export function planUpdatePeer(m: Model, ref: string, req: PeerRequest): Section
   }
   if (req.keepalive !== undefined) m.set("network", id, "persistent_keepalive", req.keepalive > 0 ? req.keepalive : undefined);
   if (req.disabled !== undefined) m.set("network", id, "disabled", req.disabled ? "1" : undefined);
-  if (req.presharedKey === null) m.set("network", id, "preshared_key", undefined);
+  if (req.removePresharedKey) m.set("network", id, "preshared_key", undefined);
   else if (req.presharedKey !== undefined) m.set("network", id, "preshared_key", req.presharedKey);
   if (m.section("wgmgr", id) === undefined) {
     m.create("wgmgr", id, "peer");
@@ -530,12 +531,20 @@ export function planAddRoute(m: Model, req: RouteRequest, warnings: string[]): S
       warnings.push(`The gateway ${req.gateway} is outside the tunnel subnet ${formatCidr(net)}.`);
     }
   }
+  // WireGuard picks the peer by its allowed IPs and ignores the gateway: a route into the
+  // tunnel carries traffic only to a network some peer's allowed IPs cover.
+  let covered = false;
   for (const p of peersOf(m, req.iface)) {
     for (const a of peerAllowedIps(p)) {
-      if (overlaps(a, target) && flag(p, "route_allowed_ips")) {
-        warnings.push(`Peer "${peerLabel(p)}" already routes ${formatCidr(a)} on ${req.iface}.`);
-      }
+      if (!overlaps(a, target)) continue;
+      if (a.prefix <= target.prefix) covered = true;
+      if (flag(p, "route_allowed_ips")) warnings.push(`Peer "${peerLabel(p)}" already routes ${formatCidr(a)} on ${req.iface}.`);
     }
+  }
+  if (!covered) {
+    warnings.push(
+      `No peer of ${req.iface} has ${formatCidr(target)} in its allowed IPs, so WireGuard will drop this traffic: add the network to the peer's "subnets".`,
+    );
   }
   let n = 1;
   while (m.section("network", owned.route(req.iface, n)) !== undefined) n++;

@@ -275,6 +275,23 @@ describe("peers", () => {
     expect(r.section("wgmgr", id)).toBeUndefined();
   });
 
+  test("update_peer keeps the preshared key unless told to drop it; true adds one only when missing", () => {
+    const r = router();
+    r.call("setup", { address: "192.168.100.1/24" });
+    const id = r.call("add_peer", { name: "phone" }).peer.id;
+    const psk = opts(r.section("network", id)).preshared_key;
+    expect(psk).toBeTruthy();
+    for (const change of [{ enabled: false }, { enabled: true }, { name: "Phone" }, { keepalive: 10 }, { preshared_key: true }]) {
+      const u = r.call("update_peer", { peer: id, ...change });
+      expect(u.error).toBeUndefined();
+      expect(opts(r.section("network", id)).preshared_key, JSON.stringify(change)).toBe(psk);
+    }
+    r.call("update_peer", { peer: id, preshared_key: false });
+    expect(opts(r.section("network", id)).preshared_key).toBeUndefined();
+    r.call("update_peer", { peer: id, preshared_key: true });
+    expect(opts(r.section("network", id)).preshared_key).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+  });
+
   test("a brought public key, and a private key that was not kept, are said so", () => {
     const r = router();
     r.call("setup", { address: "192.168.100.1/24", endpoint_host: "vpn.example.org" });
@@ -300,6 +317,8 @@ describe("routes", () => {
     const r = router();
     r.call("setup", { address: "192.168.100.1/24" });
     const add = r.call("add_route", { target: "192.168.200.0/24", gateway: "192.168.100.2", metric: 10 });
+    // No peer carries 192.168.200.0/24 in its allowed IPs: WireGuard would drop it, and says so.
+    expect(add.warnings.join(" ")).toContain("subnets");
     expect(add.route).toEqual({ id: "wgmgr_wg0_route1", target: "192.168.200.0/24", gateway: "192.168.100.2", metric: 10 });
     expect(opts(r.section("network", "wgmgr_wg0_route1"))).toEqual({ interface: "wg0", target: "192.168.200.0/24", gateway: "192.168.100.2", metric: "10" });
     const v6 = r.call("add_route", { target: "fd00:200::/64" });

@@ -25,7 +25,7 @@
 // Not modelled: ip6prefix (prefix delegation), DNS, private_key "generate", the firewall.
 import { ChildProcess } from "node:child_process";
 import { isIPv4, isIPv6 } from "node:net";
-import { cmd, ipn, nsExec, startWireguardGo } from "./sys";
+import { cmd, ipn, nsExec, startWireguardGo, wgConf } from "./sys";
 
 // ---- UCI text ---------------------------------------------------------------
 
@@ -194,7 +194,8 @@ export interface RoutePlan {
   table?: string;
   mtu?: number;
   onlink?: boolean;
-  from: string; // which section asked for it, for messages
+  from: string; // which section asked for it
+  kind: "peer" | "static"; // route_allowed_ips of a peer, or a config route/route6 section
 }
 
 export interface NetifdPlan {
@@ -253,7 +254,7 @@ export function netifdPlan(network: UciSection[], ifname: string): NetifdPlan {
       for (const ip of words(p, "allowed_ips")) {
         const c = classify(ip);
         if (!c || (noDefault && c.prefix === 0)) continue;
-        routes.push({ family: c.family, target: networkCidr(c.addr, c.prefix, c.family), metric, table: tables[c.family], from: p.name });
+        routes.push({ family: c.family, target: networkCidr(c.addr, c.prefix, c.family), metric, table: tables[c.family], from: p.name, kind: "peer" });
       }
     }
   }
@@ -283,6 +284,7 @@ export function netifdPlan(network: UciSection[], ifname: string): NetifdPlan {
       mtu: get(r, "mtu") ? Number(get(r, "mtu")) : undefined,
       onlink: bool(r, "onlink", false) || undefined,
       from: r.name,
+      kind: "static",
     });
   }
 
@@ -332,12 +334,22 @@ export async function applyNetifd(ns: string, networkText: string, ifname: strin
   }
   const proc = await startWireguardGo(ns, ifname);
   if (plan.mtu !== undefined) ipn(ns, `link set dev ${ifname} mtu ${plan.mtu}`);
-  nsExec(ns, ["wg", "setconf", ifname, "/dev/stdin"], { input: plan.wgConfig });
+  wgConf(ns, "setconf", ifname, plan.wgConfig);
   ipn(ns, `link set dev ${ifname} up`);
   for (const a of plan.addresses) ipn(ns, `-${a.family} address add ${a.cidr} dev ${ifname}`);
   for (const r of plan.routes) cmd(["ip", "-n", ns, ...routeArgs(r, ifname)]);
   if (plan.hostRoutes) addEndpointHostRoutes(ns, ifname);
   return { plan, process: proc };
+}
+
+/**
+ * What `ubus call network reload` does when only `config route` sections of a running
+ * interface changed: (re)install them. Returns the routes installed.
+ */
+export function applyStaticRoutes(ns: string, networkText: string, ifname: string): RoutePlan[] {
+  const routes = netifdPlan(parseUci(networkText), ifname).routes.filter((r) => r.kind === "static");
+  for (const r of routes) cmd(["ip", "-n", ns, ...routeArgs(r, ifname)]);
+  return routes;
 }
 
 /**

@@ -2,8 +2,10 @@
 // output when it fails, network namespace helpers, the wireguard-go processes we start
 // (and only those, by pid), and the check that decides whether the machine can run them.
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export interface CmdResult {
   ok: boolean;
@@ -36,6 +38,22 @@ export function nsExec(ns: string, argv: string[], opts: Parameters<typeof cmd>[
 /** `ip -n ns …`, split on spaces (for arguments without spaces). */
 export function ipn(ns: string, args: string, opts: Parameters<typeof cmd>[1] = {}): CmdResult {
   return cmd(["ip", "-n", ns, ...args.split(/\s+/).filter(Boolean)], opts);
+}
+
+/**
+ * `wg <verb> <dev> <file>` (setconf, syncconf, addconf) inside `ns` with `text` as the
+ * file: a private temporary file, because spawnSync's stdin is a socket that
+ * /dev/stdin cannot be opened on.
+ */
+export function wgConf(ns: string, verb: "setconf" | "syncconf" | "addconf", dev: string, text: string): CmdResult {
+  const dir = mkdtempSync(join(tmpdir(), "wgmgr-e2e-conf-"));
+  try {
+    const file = join(dir, `${dev}.conf`);
+    writeFileSync(file, text, { mode: 0o600 });
+    return nsExec(ns, ["wg", verb, dev, file]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Lower-case letters and digits, starting with a letter: usable in ifnames and UCI names. */
@@ -111,6 +129,7 @@ export function stopProcess(p: ChildProcess): void {
 const namespaces = new Set<string>();
 
 export function addNamespace(name: string): void {
+  installExitCleanup();
   cmd(["ip", "netns", "add", name]);
   namespaces.add(name);
   ipn(name, "link set lo up");
@@ -125,8 +144,23 @@ export function cleanupAll(): void {
   }
 }
 
-// Also when the worker exits without running afterAll (crash, interrupt).
-process.once("exit", cleanupAll);
+let exitCleanupInstalled = false;
+
+/**
+ * Also clean up when the worker exits without running afterAll: a crash, or a signal
+ * (whose default action would skip the "exit" event); the signal is then re-raised.
+ */
+function installExitCleanup(): void {
+  if (exitCleanupInstalled) return;
+  exitCleanupInstalled = true;
+  process.once("exit", cleanupAll);
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(sig, () => {
+      cleanupAll();
+      process.kill(process.pid, sig);
+    });
+  }
+}
 
 // ---- can this machine run the tests? ---------------------------------------
 

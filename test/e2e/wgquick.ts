@@ -14,7 +14,7 @@
 // Not done: DNS (no resolvconf in the namespace; the value is returned for assertions),
 // wg-quick's nft/iptables anti-spoofing rules, and the Table/hook keys (wgmgr never writes them).
 import { ChildProcess } from "node:child_process";
-import { ipn, nsExec, startWireguardGo } from "./sys";
+import { ipn, nsExec, startWireguardGo, wgConf } from "./sys";
 
 const QUICK_ONLY = new Set(["address", "dns", "mtu", "table", "preup", "postup", "predown", "postdown", "saveconfig"]);
 
@@ -33,7 +33,9 @@ export interface WgQuickConfig {
 export function parseWgQuick(text: string): WgQuickConfig {
   const out: WgQuickConfig = { stripped: "", addresses: [], dns: [], peers: [], interface: {} };
   let section = "";
-  for (const line of text.split("\n")) {
+  const lines = text.split("\n");
+  if (lines[lines.length - 1] === "") lines.pop(); // the newline ends the last line; no empty line after it
+  for (const line of lines) {
     const stripped = line.replace(/#.*/, "");
     const eq = stripped.indexOf("=");
     const key = (eq >= 0 ? stripped.slice(0, eq) : stripped).trim();
@@ -70,7 +72,7 @@ export async function wgQuickUp(ns: string, dev: string, text: string): Promise<
   const config = parseWgQuick(text);
   if (config.interface.privatekey === undefined) throw new Error(`client config for ${dev} has no PrivateKey:\n${text}`);
   const proc = await startWireguardGo(ns, dev);
-  nsExec(ns, ["wg", "setconf", dev, "/dev/stdin"], { input: config.stripped });
+  wgConf(ns, "setconf", dev, config.stripped);
   for (const a of config.addresses) ipn(ns, `-${a.includes(":") ? 6 : 4} address add ${a} dev ${dev}`);
   ipn(ns, `link set mtu ${config.mtu ?? autoMtu(ns, dev)} up dev ${dev}`);
 
