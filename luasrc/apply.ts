@@ -6,7 +6,7 @@ import * as uci from "uci";
 import { Args, fail } from "./errors";
 import { reload, syncInterface } from "./live";
 import { ConfigName, Model } from "./model";
-import { wgInterface } from "./router";
+import { interfaceOfPeerType, wgInterface } from "./router";
 import { CONFDIR, RUNDIR, acquireLock, fileExists, releaseLock } from "./system";
 
 export type Reply = Record<string, unknown>;
@@ -53,8 +53,6 @@ function writeEdits(cursor: uci.Cursor, m: Model): void {
   }
 }
 
-const PEER_TYPE_PREFIX = "wireguard_";
-
 /** Commits (shell) or stages (LuCI session) the model's edits, then makes them take effect. */
 function persist(cursor: uci.Cursor, m: Model, session: string | undefined, reply: Reply, warnings: string[]): void {
   reply.changes = m.describeEdits();
@@ -78,8 +76,8 @@ function persist(cursor: uci.Cursor, m: Model, session: string | undefined, repl
   const peerIfaces: Record<string, boolean> = {};
   for (const e of m.edits) {
     if (e.config !== "network") continue;
-    const t = e.type;
-    if (string.sub(t, 1, PEER_TYPE_PREFIX.length) === PEER_TYPE_PREFIX) peerIfaces[string.sub(t, PEER_TYPE_PREFIX.length + 1)] = true;
+    const iface = interfaceOfPeerType(e.type);
+    if (iface !== undefined) peerIfaces[iface] = true;
     else networkChanged = true;
   }
   if (networkChanged) reload("network", warnings);

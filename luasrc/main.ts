@@ -7,6 +7,7 @@ import { Args, isApiError } from "./errors";
 import * as json from "./json";
 import { Reply } from "./apply";
 import { METHODS, SIGNATURES } from "./methods";
+import { shellQuote } from "./system";
 
 // The command line, from the global table: inside TSTL's module functions (which are
 // vararg functions) a bare `arg` would be Lua 5.1's implicit per-function vararg table.
@@ -16,7 +17,7 @@ const MAX_INPUT = 256 * 1024;
 
 function logInternal(message: string): void {
   // rpcd discards stderr; syslog is where an administrator looks.
-  os.execute(`logger -t wgmgr ${"'" + string.gsub(message, "'", "'\\''")[0] + "'"} 2>/dev/null`);
+  os.execute(`logger -t wgmgr ${shellQuote(message)} 2>/dev/null`);
 }
 
 function call(method: string): Reply {

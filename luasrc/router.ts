@@ -4,7 +4,13 @@
 import { Cidr, networkOf, parseCidr } from "./common/ip";
 import { Model, Section, list, opt } from "./model";
 
-export const peerType = (iface: string): string => `wireguard_${iface}`;
+const PEER_TYPE_PREFIX = "wireguard_";
+export const peerType = (iface: string): string => PEER_TYPE_PREFIX + iface;
+
+/** The interface a peer section type belongs to ("wireguard_wg0" → "wg0"), if it is one. */
+export function interfaceOfPeerType(type: string): string | undefined {
+  return string.sub(type, 1, PEER_TYPE_PREFIX.length) === PEER_TYPE_PREFIX ? string.sub(type, PEER_TYPE_PREFIX.length + 1) : undefined;
+}
 
 /** Names of the sections wgmgr creates for an interface; the prefix marks ownership. */
 export const owned = {
