@@ -6,7 +6,7 @@ ROOT    := $(BUILD)/root
 PLUGIN  := $(ROOT)/usr/libexec/rpcd/wgmgr
 DEPS    := node_modules/.package-lock.json
 LUASRC  := $(shell find luasrc -name '*.ts')
-VIEWSRC := $(shell find htdocs -name '*.ts' 2>/dev/null)
+VIEWSRC := $(shell find htdocs -type f 2>/dev/null)
 STATIC  := $(shell find root -type f 2>/dev/null)
 
 .PHONY: all plugin views static test bench dev clean

@@ -7,12 +7,15 @@ import type Poll from "@kuoruan/luci-types/typings/poll";
 import type View from "@kuoruan/luci-types/typings/view";
 import type Ui from "@kuoruan/luci-types/typings/ui";
 import type BaseClass from "@kuoruan/luci-types/typings/baseclass";
+import type Dom from "@kuoruan/luci-types/typings/dom";
 
 declare global {
   const view: typeof View;
   const baseclass: typeof BaseClass;
   const rpc: typeof Rpc;
-  const poll: typeof Poll;
+  const dom: typeof Dom;
+  /** LuCI.poll; without an interval, L.env.pollinterval (5 s by default) is used. */
+  const poll: Omit<typeof Poll, "add"> & { add(fn: () => unknown, interval?: number): boolean };
   const ui: typeof Ui & {
     changes: typeof Ui.changes & { init(): Promise<void> | void };
   };

@@ -18,7 +18,7 @@ import {
   checkSubnet,
   splitList,
 } from "./common/validate";
-import { formatEndpoint, renderClientConfig } from "./common/wgconf";
+import { configFileName, formatEndpoint, renderClientConfig } from "./common/wgconf";
 import { Args, bool, check, fail, int, requiredStr, str, strList } from "./errors";
 import { asObject } from "./json";
 import { generateKeys, publicKeyOf } from "./keys";
@@ -213,9 +213,30 @@ function splitTunnelNote(m: Model, tunnel: Tunnel | undefined, warnings: string[
 
 // ---- the methods -----------------------------------------------------------------------
 
+/** True when the running peers (keys and allowed IPs) are the configured, enabled ones. */
+function inSync(m: Model, iface: string, live: LiveInterface): boolean {
+  const want: Record<string, string> = {};
+  let wanted = 0;
+  for (const p of peersOf(m, iface)) {
+    const key = opt(p, "public_key");
+    if (key === undefined || !isPeerEnabled(p)) continue;
+    want[key] = peerAllowedIps(p).map((c) => formatCidr(networkOf(c))).sort().join(",");
+    wanted++;
+  }
+  if (live.peers.length !== wanted) return false;
+  for (const lp of live.peers) {
+    const running = lp.allowedIps.map((a) => {
+      const c = parseCidr(a, true);
+      return c === undefined ? a : formatCidr(networkOf(c));
+    });
+    if (want[lp.publicKey] !== running.sort().join(",")) return false;
+  }
+  return true;
+}
+
 export function status(args: Args): Reply {
-  const session = sessionOf(args);
-  const { model: m } = loadModel(session);
+  sessionOf(args); // validated; status describes what runs, so it reads the committed config
+  const { model: m } = loadModel(undefined);
   const only = str(args, "interface");
   if (only !== undefined) check("interface", checkInterfaceName(only));
   const dump = readDump();
@@ -271,6 +292,8 @@ export function status(args: Args): Reply {
       name,
       up: live !== undefined,
       configured: s !== undefined,
+      // Peer-only changes do not restart the interface (platform.md §9): false means `sync` is due.
+      in_sync: live !== undefined && s !== undefined ? inSync(m, name, live) : undefined,
       public_key: s !== undefined ? interfacePublicKey(m, s, live) : live?.publicKey,
       listen_port: live?.listenPort ?? num(s, "listen_port"),
       addresses: list(s, "addresses"),
@@ -408,6 +431,7 @@ export function add_peer(args: Args): Reply {
       peer: peerView(m, s, p),
       // The private key goes into this config even when it is not kept on the router.
       config: clientConfig(m, s, p, keys.privateKey, warnings),
+      filename: configFileName(req.name as string, p.name),
     };
   });
 }
@@ -453,20 +477,9 @@ export function peer_config(args: Args): Reply {
     name,
     private_key_kept: privateKey !== undefined,
     config: clientConfig(m, s, p, privateKey, warnings),
-    filename: `${fileSafe(name, p.name)}.conf`,
+    filename: configFileName(name, p.name),
     warnings,
   };
-}
-
-/** A download name: ASCII letters, digits, "-" and "_" only (WireGuard apps use it as the tunnel name). */
-function fileSafe(name: string, fallback: string): string {
-  let out = "";
-  for (let i = 0; i < name.length && out.length < 15; i++) {
-    const c = name.charCodeAt(i);
-    if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 95) out += name.charAt(i);
-    else if (c === 32) out += "_";
-  }
-  return out === "" ? fallback : out;
 }
 
 export function add_route(args: Args): Reply {

@@ -34,6 +34,20 @@ export function renderClientConfig(c: ClientConfig): string {
   return lines.join("\n") + "\n";
 }
 
+/**
+ * The download name of a client config: ASCII letters, digits, "-" and "_" only, at most
+ * 15 characters (the WireGuard apps and wg-quick use it as the tunnel's interface name).
+ */
+export function configFileName(name: string, fallback: string): string {
+  let out = "";
+  for (let i = 0; i < name.length && out.length < 15; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 95) out += name.charAt(i);
+    else if (c === 32) out += "_";
+  }
+  return (out === "" ? fallback : out) + ".conf";
+}
+
 /** "host:port" with IPv6 literals in brackets, as wg and wg-quick expect. */
 export function formatEndpoint(host: string, port: number): string {
   return host.indexOf(":") >= 0 ? `[${host}]:${port}` : `${host}:${port}`;

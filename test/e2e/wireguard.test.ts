@@ -226,6 +226,7 @@ describe.skipIf(skipReason !== undefined).sequential("wgmgr with real WireGuard 
     ipn(topo.router, `route del ${iPhone.tunnelIp}/32 dev ${IF} proto static`);
     ipn(topo.router, `route add 10.255.254.0/24 dev ${IF} proto static`);
     expect(cutOff(PC), "the drift cuts PC off").toBe(true);
+    expect(ok(call("status"), "status").interfaces[0].in_sync, "status sees the drift").toBe(false);
 
     const r = ok(call("sync"), "sync");
     expect(r.running).toBe(true);
@@ -239,6 +240,7 @@ describe.skipIf(skipReason !== undefined).sequential("wgmgr with real WireGuard 
     for (const d of [iPhone, PC, Laptop]) expect(routes).toContain(`${d.tunnelIp}/32`);
     expect(routes).toContain(LAPTOP_LAB);
     expect(routes, "stray proto-static route removed").not.toContain("10.255.254.0/24");
+    expect(ok(call("status"), "status").interfaces[0].in_sync, "status: in sync again").toBe(true);
     expect(await reaches(PC), `PC reaches the router again\n${diag(PC)}`).toBe(true);
     for (const d of [iPhone, PC, Laptop]) {
       expect(await reaches(d), `${d.name} reaches the router`).toBe(true);

@@ -2,7 +2,7 @@
 // same vectors run against the JS build (vitest) and the Lua build (TSTL, lua5.1).
 import * as ip from "../../luasrc/common/ip";
 import * as v from "../../luasrc/common/validate";
-import { renderClientConfig, ClientConfig } from "../../luasrc/common/wgconf";
+import { renderClientConfig, ClientConfig, configFileName } from "../../luasrc/common/wgconf";
 
 const cidr = (s: string): ip.Cidr => ip.parseCidr(s, true) as ip.Cidr;
 const code = (p: v.Problem | undefined): string | false => (p === undefined ? false : p.code);
@@ -39,4 +39,5 @@ export const FUNCTIONS: Record<string, (...args: any[]) => unknown> = {
   utf8Length: (s: string) => v.utf8Length(s),
   splitList: (x: string | string[]) => v.splitList(x),
   renderClientConfig: (c: ClientConfig) => renderClientConfig(c),
+  configFileName: (name: string, fallback: string) => configFileName(name, fallback),
 };

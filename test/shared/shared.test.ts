@@ -11,6 +11,8 @@ type Vector = [name: string, args: unknown[], expected: unknown];
 const KEY = "e++EP53PQnMQhMcJ0dJd9cvnGIl+gxJEx9a8EtSJuCY=";
 
 const VECTORS: Vector[] = [
+  ["configFileName", ["iPhone 15 Pro Max!", "wg0_p1"], "iPhone_15_Pro_M.conf"],
+  ["configFileName", ["家里", "wg0_peer1"], "wg0_peer1.conf"],
   ["parseAddress", ["192.168.1.1"], "192.168.1.1"],
   ["parseAddress", ["0.0.0.0"], "0.0.0.0"],
   ["parseAddress", ["255.255.255.255"], "255.255.255.255"],
