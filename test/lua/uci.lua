@@ -63,13 +63,26 @@ local function validate_text(s) return not s:find("[%z\1-\8\11\12\14-\31]") end
 
 local function shell_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
--- Contents of a regular file, or nil (missing, unreadable or a directory).
+-- Contents of a regular file as a list of chunks, or nil (missing, unreadable or a
+-- directory). The parser takes one line at a time from them; f:read("*a") would
+-- build one string through a series of ever longer intermediate strings (about
+-- four times the file size in garbage). CHUNK is Lua's buffer size (BUFSIZ with
+-- glibc), so each read makes just the one string.
+local CHUNK = 8192
+
 local function read_file(path)
 	local f = io.open(path, "rb")
 	if not f then return nil end
-	local data = f:read("*a")
-	f:close()
-	return data
+	local chunks = {}
+	while true do
+		local chunk, err = f:read(CHUNK)
+		if not chunk then
+			f:close()
+			if err then return nil end
+			return chunks
+		end
+		chunks[#chunks + 1] = chunk
+	end
 end
 
 local function exists(path) return os.rename(path, path) == true end
@@ -155,80 +168,166 @@ local function add_section(p, stype, internal)
 end
 
 ---------------------------------------------------------------------------
--- Parser for config files and delta lines. Works like libuci's: a line buffer with
--- in-place edits (NUL markers), quoted strings may continue over several lines,
--- a trailing backslash joins lines, '#' starts a comment, ';' separates commands.
+-- Parser for config files and delta lines. Works like libuci's: a line buffer read
+-- at a byte position, quoted strings may continue over several lines, a trailing
+-- backslash joins lines, '#' starts a comment, ';' separates commands.
+--
+-- Positions (`pos`, `filled`, the "byte N" of parse errors) are byte positions in
+-- libuci's line buffer. The parser works on the line string itself: `buf` holds
+-- the buffer's bytes from position off+1 on. The read position never moves back
+-- and nothing before it is read again, so when getln() joins the next physical
+-- line it only needs to advance `off` instead of keeping (and copying) the bytes
+-- that libuci keeps in front of the new line.
+--
+-- libuci NUL-terminates words in place. A terminator written behind the read
+-- position is never read again, so only the ones written at the read position
+-- matter (a comment '#', and the ';' right after an unquoted word): those end the
+-- rest of the line, which cut() models by cutting `buf` there. A NUL byte in the
+-- file reads as a terminator, as it does for libuci's C string functions.
 ---------------------------------------------------------------------------
 
-local NUL = "\0"
-local SPACE = { [" "] = true, ["\t"] = true, ["\n"] = true, ["\v"] = true, ["\f"] = true, ["\r"] = true }
+local NL, CR, SEMI, HASH = 10, 13, 59, 35
+local SQUOTE, DQUOTE, BSLASH = 39, 34, 92
+local SPACE = { [32] = true, [9] = true, [10] = true, [11] = true, [12] = true, [13] = true } -- isspace()
+-- end of a run of ordinary bytes: in a word, in '...' and in "..."
+local WORD_STOP = "[%z \t\n\v\f\r'\"#;\\]"
+local QUOTE_STOP = { [SQUOTE] = "[%z']", [DQUOTE] = "[%z\"\\]" }
+
+local byte = string.byte
 
 local Parser = {}
 Parser.__index = Parser
 
-local function new_parser(content)
-	local lines, start = {}, 1
-	while start <= #content do
-		local nl = content:find("\n", start, true)
-		lines[#lines + 1] = content:sub(start, nl or #content)
-		start = (nl or #content) + 1
-	end
-	return setmetatable({ lines = lines, li = 1, buf = {}, pos = 1, filled = 0, line = 0 }, Parser)
+-- chunks: the input, from read_file(); `text` is the chunk being read (from
+-- `next_ln` on), chunks[ci] the next one
+local function new_parser(chunks)
+	return setmetatable({ chunks = chunks, ci = 1, text = "", next_ln = 1,
+		buf = "", off = 0, pos = 1, filled = 0, line = 0, out = {}, n = 0 }, Parser)
 end
 
-function Parser:cur(i) return self.buf[i or self.pos] or NUL end
+-- the next chunk of the input (handed over: the list lets go of it), or nil
+function Parser:read_chunk()
+	local chunk = self.chunks[self.ci]
+	if chunk then self.chunks[self.ci], self.ci = nil, self.ci + 1 end
+	return chunk
+end
+
+-- false at the end of the input
+function Parser:more()
+	if self.next_ln > #self.text then
+		local chunk = self:read_chunk()
+		if not chunk then return false end
+		self.text, self.next_ln = chunk, 1
+	end
+	return true
+end
+
+-- the next physical line with its "\n" (which the last one may lack); nil at the end
+function Parser:read_line()
+	if not self:more() then return nil end
+	local text, start = self.text, self.next_ln
+	local nl = text:find("\n", start, true)
+	if nl then
+		self.next_ln = nl + 1
+		return text:sub(start, nl)
+	end
+	-- the line goes on in the next chunk(s)
+	local pieces = { text:sub(start) }
+	self.text, self.next_ln = "", 1
+	repeat
+		local chunk = self:read_chunk()
+		if not chunk then break end
+		nl = chunk:find("\n", 1, true)
+		pieces[#pieces + 1] = nl and chunk:sub(1, nl) or chunk
+		if nl then self.text, self.next_ln = chunk, nl + 1 end
+	until nl
+	return table.concat(pieces)
+end
+
+-- the byte at position i (default: the read position); 0 past the end of the buffer
+function Parser:byte(i)
+	return byte(self.buf, (i or self.pos) - self.off) or 0
+end
+
+-- the one-character string at the read position
+function Parser:char()
+	local k = self.pos - self.off
+	return self.buf:sub(k, k)
+end
 
 function Parser:error(reason)
 	throw(ERR_PARSE, reason, self.line, self.pos - 1)
 end
 
--- keep the first `keep` chars of the buffer and append the next physical line
+-- keep the first `keep` bytes of the buffer and append the next physical line;
+-- `keep` is always the read position minus one, so the kept bytes are never read
+-- again: they are only counted in `off`
 function Parser:getln(keep)
-	local buf = self.buf
-	for i = #buf, keep + 1, -1 do buf[i] = nil end
-	local l = self.lines[self.li]
+	self.off, self.buf = keep, "" -- (at the end of the input only the cut remains)
+	local l = self:read_line()
 	if not l then return end
-	self.li = self.li + 1
-	for i = 1, #l do buf[#buf + 1] = l:sub(i, i) end
-	self.filled = #buf
-	if l:sub(-1) == "\n" then self.line = self.line + 1 end
+	self.buf = l
+	self.filled = keep + #l
+	if l:byte(-1) == NL then self.line = self.line + 1 end
 end
 
-function Parser:more() return self.lines[self.li] ~= nil end
+-- read the next physical line into an empty buffer; false if it starts with NUL
+function Parser:start_line()
+	self.pos = 1
+	self:getln(0)
+	return self:byte(1) ~= 0
+end
+
+-- add a piece to the string being read (out[1..n], a table reused for every string)
+function Parser:put(piece)
+	local n = self.n + 1
+	self.out[n], self.n = piece, n
+end
+
+-- NUL-terminate the buffer at the read position: the rest of the line is gone
+function Parser:cut()
+	self.buf = self.buf:sub(1, self.pos - self.off - 1)
+end
 
 function Parser:skip_ws()
-	while self:cur() ~= NUL and SPACE[self:cur()] do self.pos = self.pos + 1 end
+	local _, e = self.buf:find("^[ \t\n\v\f\r]*", self.pos - self.off)
+	self.pos = self.off + e + 1
 end
 
 -- after a backslash: true if the next char is to be taken literally,
 -- false if it was a line continuation (the next line has been joined)
 function Parser:backslash()
 	self.pos = self.pos + 1
-	local c = self:cur()
-	if c == NUL or c == "\n" or (c == "\r" and self:cur(self.pos + 1) == "\n" and self:cur(self.pos + 2) == NUL) then
+	local c = self:byte()
+	if c == 0 or c == NL or (c == CR and self:byte(self.pos + 1) == NL and self:byte(self.pos + 2) == 0) then
 		self:getln(self.pos - 1)
 		return false
 	end
 	return true
 end
 
-function Parser:quoted(out, q)
+-- a quoted string (q: the quote's byte), the read position being at the opening quote
+function Parser:quoted(q)
+	local stop = QUOTE_STOP[q]
 	self.pos = self.pos + 1
 	while true do
-		local c = self:cur()
+		-- copy the run of ordinary bytes up to the closing quote, a NUL or (in
+		-- double quotes) a backslash
+		local k = self.pos - self.off
+		local e = self.buf:find(stop, k) or #self.buf + 1
+		if e > k then
+			self:put(self.buf:sub(k, e - 1))
+			self.pos = self.off + e
+		end
+		local c = self:byte()
 		if c == q then
 			self.pos = self.pos + 1
 			return
-		elseif c == NUL then
+		elseif c == 0 then
 			self:getln(self.pos - 1) -- the string goes on in the next line
-			if self:cur() == NUL then self:error("EOF with unterminated " .. q) end
-		elseif c == "\\" and q == '"' then
-			if self:backslash() then
-				out[#out + 1] = self:cur()
-				self.pos = self.pos + 1
-			end
-		else
-			out[#out + 1] = c
+			if self:byte() == 0 then self:error("EOF with unterminated " .. string.char(q)) end
+		elseif self:backslash() then -- (a backslash in double quotes)
+			self:put(self:char())
 			self.pos = self.pos + 1
 		end
 	end
@@ -236,44 +335,51 @@ end
 
 -- one (possibly quoted/concatenated) string argument
 function Parser:str()
-	local out, plain, skip = {}, true, true
+	local plain, skip = true, true
+	self.n = 0
+	local c = self:byte()
 	repeat
-		local c = self:cur()
-		if c == "'" or c == '"' then
+		if c == SQUOTE or c == DQUOTE then
 			plain = false
-			self:quoted(out, c)
-		elseif c == "#" then
-			self.buf[self.pos] = NUL -- comment: the rest of the line is gone
+			self:quoted(c)
+		elseif c == HASH then
+			self:cut() -- comment: the rest of the line is gone
+			c = 0
 			break
-		elseif c == NUL then
+		elseif c == 0 then
 			break
-		elseif c == ";" then
+		elseif c == SEMI then
 			skip = false
 			break
-		elseif c == "\\" then
+		elseif c == BSLASH then
 			plain = false
 			if self:backslash() then
-				out[#out + 1] = self:cur()
+				self:put(self:char())
 				self.pos = self.pos + 1
 			end
 		else
-			out[#out + 1] = c
-			self.pos = self.pos + 1
+			-- this char and the run of ordinary chars after it, up to the next space,
+			-- NUL, quote, '#', ';' or backslash
+			local k = self.pos - self.off
+			local e = self.buf:find(WORD_STOP, k + 1) or #self.buf + 1
+			self:put(self.buf:sub(k, e - 1))
+			self.pos = self.off + e
 		end
-	until self:cur() == NUL or SPACE[self:cur()]
-	if self:cur() ~= NUL and skip then self.pos = self.pos + 1 end
+		c = self:byte()
+	until c == 0 or SPACE[c]
+	if c ~= 0 and skip then self.pos = self.pos + 1 end
 	-- libuci terminates the string in place: for an unquoted word directly followed
 	-- by ';' that overwrites the ';', which drops the rest of the line (upstream quirk)
-	if plain and not skip then self.buf[self.pos] = NUL end
-	return table.concat(out)
+	if plain and not skip then self:cut() end
+	if self.n <= 1 then return self.n == 1 and self.out[1] or "" end
+	return table.concat(self.out, "", 1, self.n)
 end
 
 function Parser:arg(required, name, package)
 	self:skip_ws()
 	local s
-	if self:cur() == ";" then
-		self.buf[self.pos] = NUL
-		self.pos = self.pos + 1
+	if self:byte() == SEMI then
+		self.pos = self.pos + 1 -- (libuci NUL-terminates the ';', which is not read again)
 		s = ""
 	else
 		s = self:str()
@@ -293,16 +399,14 @@ function Parser:assert_eol()
 	if self:arg(false) ~= "" then self:error("too many arguments") end
 end
 
--- the command word: delimited by space/tab only (strtok), NUL-terminated in place
+-- the command word: delimited by space/tab only (strtok); returns it and the
+-- position just behind it (libuci NUL-terminates it there, which is not read again)
 function Parser:word()
-	local i = self.pos
-	while self:cur(i) == " " or self:cur(i) == "\t" do i = i + 1 end
-	if self:cur(i) == NUL then return nil end
-	local j = i
-	while self:cur(j) ~= NUL and self:cur(j) ~= " " and self:cur(j) ~= "\t" do j = j + 1 end
-	local w = table.concat(self.buf, "", i, j - 1)
-	if self:cur(j) ~= NUL then self.buf[j] = NUL end
-	return w, j
+	local buf = self.buf
+	local i = buf:find("[^ \t]", self.pos - self.off)
+	if not i or buf:byte(i) == 0 then return nil end
+	local j = buf:find("[%z \t]", i) or #buf + 1
+	return buf:sub(i, j - 1), self.off + j
 end
 
 -- move past the command word; fails when nothing follows it
@@ -314,6 +418,10 @@ end
 local function parse_config_file(content, name)
 	local P = new_parser(content)
 	local p, section
+	-- sections by name, for "config" lines naming a section again (a linear search
+	-- per section would make parsing quadratic). Sections are only added while
+	-- parsing, so the first one of a name is the one find_named() would return.
+	local named = {}
 
 	local function cmd_config(j)
 		if not p then p = new_package(name) end
@@ -325,15 +433,17 @@ local function parse_config_file(content, name)
 		if sname == "" then
 			section = add_section(p, stype, true)
 		else
-			section = find_named(p.sections, sname)
+			section = named[sname]
 			if section then
 				if section.type ~= stype then
 					P:error("section of different type overwrites prior section with same name")
 				end
-			else
-				section = alloc_section(p, stype, sname)
+				return
 			end
+			section = alloc_section(p, stype, sname)
 		end
+		-- (an unnamed section's generated name may be taken already)
+		if not named[section.name] then named[section.name] = section end
 	end
 
 	local function cmd_option(j, is_list)
@@ -361,9 +471,7 @@ local function parse_config_file(content, name)
 	end
 
 	while P:more() do
-		P.pos = 1
-		P:getln(0)
-		if P:cur(1) ~= NUL then
+		if P:start_line() then
 			P:skip_ws()
 			while true do
 				local w, j = P:word()
@@ -595,7 +703,7 @@ end
 -- one delta line: "[cmd]pkg.section[.option][='value']" (one argument, nothing after)
 local function parse_delta_tuple(P)
 	local arg = P:arg(false, false, false)
-	if P:cur() ~= NUL then throw(ERR_INVAL) end
+	if P:byte() ~= 0 then throw(ERR_INVAL) end
 	local cmd = CHAR_CMD[arg:sub(1, 1)]
 	if cmd then arg = arg:sub(2) else cmd = "change" end
 	local ptr = {}
@@ -636,9 +744,7 @@ local function load_delta_file(ctx, p, path)
 	if not content then return 0 end
 	local P, changes = new_parser(content), 0
 	while P:more() do
-		P.pos = 1
-		P:getln(0)
-		if P:cur(1) ~= NUL then
+		if P:start_line() then
 			local ok, e = pcall(apply_delta_line, ctx, p, P)
 			if ok then
 				changes = changes + 1
@@ -694,9 +800,7 @@ local function filter_delta(ctx, name, section, option)
 	if not content then throw(ERR_IO) end
 	local P, keep = new_parser(content), {}
 	while P:more() do
-		P.pos = 1
-		P:getln(0)
-		if P:cur(1) ~= NUL then
+		if P:start_line() then
 			local cmd, ptr = parse_delta_tuple(P)
 			local match = true
 			if section and ptr.section ~= section then match = false end
@@ -730,24 +834,24 @@ end
 
 local function escape(s) return (s:gsub("'", "'\\''")) end
 
-local function export(p)
-	local out = {}
+-- the config file text of package p, handed piece by piece to write(...) (building
+-- one string would take several times the file size in intermediate strings)
+local function export(p, write)
 	for _, s in ipairs(p.sections) do
-		out[#out + 1] = "\nconfig " .. escape(s.type)
-		if not s.anonymous then out[#out + 1] = " '" .. escape(s.name) .. "'" end
-		out[#out + 1] = "\n"
+		write("\nconfig ", escape(s.type))
+		if not s.anonymous then write(" '", escape(s.name), "'") end
+		write("\n")
 		for _, o in ipairs(s.options) do
 			if o.kind == "string" then
-				out[#out + 1] = "\toption " .. escape(o.name) .. " '" .. escape(o.value) .. "'\n"
+				write("\toption ", escape(o.name), " '", escape(o.value), "'\n")
 			else
 				for _, item in ipairs(o.items) do
-					out[#out + 1] = "\tlist " .. escape(o.name) .. " '" .. escape(item) .. "'\n"
+					write("\tlist ", escape(o.name), " '", escape(item), "'\n")
 				end
 			end
 		end
 	end
-	out[#out + 1] = "\n"
-	return table.concat(out)
+	write("\n")
 end
 
 local function uci_commit(ctx, p)
@@ -777,8 +881,9 @@ local function uci_commit(ctx, p)
 	until not exists(tmp)
 	local f = io.open(tmp, "wb")
 	if not f then throw(ERR_IO) end
-	local ok = f:write(export(p))
-	f:close()
+	local ok = true
+	export(p, function(...) ok = f:write(...) and ok end)
+	ok = f:close() and ok -- (a failed write may only show when the buffer is flushed)
 	if not ok or not os.rename(tmp, p.path) then
 		os.remove(tmp)
 		throw(ERR_IO)
@@ -977,17 +1082,20 @@ function B.foreach(ctx, ...)
 	local p = find_package(ctx, package, true)
 	if not p then return false end
 	local list, ret, i = p.sections, false, 0
-	local s = list[1]
+	-- `at` is where s is expected in the list; only a callback that changed the list
+	-- makes the (linear) index_of() searches necessary
+	local s, at = list[1], 1
 	while s do
-		local nxt = list[(index_of(list, s) or #list) + 1] -- taken before the callback
+		if list[at] ~= s then at = index_of(list, s) or #list end
+		local nxt = list[at + 1] -- taken before the callback
 		i = i + 1
 		if not stype or s.type == stype then
 			local r = fn(push_section(s, i - 1))
 			ret = true
 			if r == false then break end
 		end
-		s = nxt
-		if s and not index_of(list, s) then break end -- removed by the callback
+		s, at = nxt, at + 1
+		if s and list[at] ~= s and not index_of(list, s) then break end -- removed by the callback
 	end
 	return ret
 end
