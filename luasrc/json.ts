@@ -8,6 +8,20 @@
 
 const objectTables = setmetatable(new LuaTable<object, boolean>(), { __mode: "k" });
 
+const lazyLists = setmetatable(new LuaTable<object, (i: number) => unknown>(), { __mode: "k" });
+const lazyCounts = setmetatable(new LuaTable<object, number>(), { __mode: "k" });
+
+/**
+ * An array whose elements are made one at a time while it is written, so a reply with a
+ * thousand peers never holds all of them in memory at once (only write() expands it).
+ */
+export function lazyList<T>(count: number, produce: (i: number) => T): T[] {
+  const marker = {};
+  lazyLists.set(marker, produce);
+  lazyCounts.set(marker, count);
+  return marker as T[];
+}
+
 /** Marks a table that must encode as {} even when it is empty. */
 export function asObject<T extends object>(t: T): T {
   objectTables.set(t, true);
@@ -50,6 +64,18 @@ function encodeValue(v: unknown, out: string[], flush?: () => void): void {
 }
 
 function encodeTable(t: LuaTable, out: string[], flush?: () => void): void {
+  const produce = lazyLists.get(t);
+  if (produce !== undefined) {
+    out.push("[");
+    const n = lazyCounts.get(t) as number;
+    for (let i = 0; i < n; i++) {
+      if (i > 0) out.push(",");
+      encodeValue(produce(i), out, flush);
+      if (flush !== undefined && out.length > 512) flush();
+    }
+    out.push("]");
+    return;
+  }
   const [first] = next(t);
   if (first === undefined) {
     out.push(objectTables.get(t) ? "{}" : "[]");

@@ -20,7 +20,7 @@ import {
 } from "./common/validate";
 import { configFileName, formatEndpoint, renderClientConfig } from "./common/wgconf";
 import { Args, bool, check, fail, int, requiredStr, str, strList } from "./errors";
-import { asObject } from "./json";
+import { lazyList } from "./json";
 import { generateKeys, publicKeyOf } from "./keys";
 import { Reply, loadModel, mutate, sessionOf } from "./apply";
 import { LiveInterface, readDump, syncInterface, wanAddress } from "./live";
@@ -144,6 +144,12 @@ function interfacePublicKey(m: Model, iface: Section, live?: LiveInterface): str
   return priv !== undefined ? publicKeyOf(priv) : undefined;
 }
 
+/** The interface's peers as views, made while the reply is written (see json.lazyList). */
+function lazyPeers(m: Model, iface: Section): Reply[] {
+  const peers = peersOf(m, iface.name);
+  return lazyList(peers.length, (i) => peerView(m, iface, peers[i]));
+}
+
 function interfaceView(m: Model, iface: Section): Reply {
   const meta = m.section("wgmgr", iface.name);
   return {
@@ -156,7 +162,7 @@ function interfaceView(m: Model, iface: Section): Reply {
     endpoint_host: opt(meta, "endpoint_host"),
     dns: list(meta, "dns"),
     enabled: opt(iface, "disabled") !== "1",
-    peers: peersOf(m, iface.name).map((p) => peerView(m, iface, p)),
+    peers: lazyPeers(m, iface),
     routes: ownedRoutes(m, iface.name).map((r) => ({
       id: r.name,
       target: opt(r, "target"),

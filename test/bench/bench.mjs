@@ -63,6 +63,14 @@ const rows = [];
 for (const n of SIZES) {
   const cases = {
     floor: (rt) => measure(`require("uci").cursor(${JSON.stringify(rt.conf)}):foreach("network", nil, function() end)`, rt.env, ""),
+    // What the configs themselves cost in memory: all three loaded and their sections kept,
+    // as the plugin's model keeps them. The plugin's own share is its peak minus this.
+    configs: (rt) =>
+      measure(
+        `local c, keep = require("uci").cursor(${JSON.stringify(rt.conf)}), {} for _, n in ipairs({"network", "firewall", "wgmgr"}) do c:foreach(n, nil, function(s) keep[#keep + 1] = s end) end`,
+        rt.env,
+        "",
+      ),
     status: (rt) => measure(plugin("status"), rt.env, "{}"),
     get: (rt) => measure(plugin("get"), rt.env, "{}"),
     add_peer: (rt) => measure(plugin("add_peer"), rt.env, JSON.stringify({ name: `new ${Math.random()}` })),
@@ -86,10 +94,13 @@ for (const n of SIZES) {
 }
 
 console.log(`wgmgr bench: median of ${RUNS} runs each, cases interleaved; ratio = time / floor (bare lua5.1 + one load of the same network config)`);
-console.log("peers  call       time(ms)  x floor  peak RSS (MB)");
+console.log("peers  call       time(ms)  x floor  peak RSS (MB)  own (MB, peak - configs)");
 for (const r of rows) {
-  console.log(`${String(r.peers).padStart(5)}  ${r.call.padEnd(9)} ${r.ms.toFixed(1).padStart(9)} ${r.ratio.toFixed(2).padStart(8)} ${r.rssMb.toFixed(1).padStart(14)}`);
+  const configs = rows.find((x) => x.peers === r.peers && x.call === "configs").rssMb;
+  const own = r.call === "floor" || r.call === "configs" ? "" : (r.rssMb - configs).toFixed(1).padStart(10);
+  console.log(`${String(r.peers).padStart(5)}  ${r.call.padEnd(9)} ${r.ms.toFixed(1).padStart(9)} ${r.ratio.toFixed(2).padStart(8)} ${r.rssMb.toFixed(1).padStart(14)} ${own}`);
 }
+console.log("(libuci here is the pure-Lua stand-in from test/lua, which needs several times the memory of the C library on the router.)");
 // Linearity: cost per peer above the 10-peer cost, between 100 and 1000 peers.
 for (const call of ["status", "get", "add_peer", "floor"]) {
   const at = (n) => rows.find((r) => r.peers === n && r.call === call).ms;
