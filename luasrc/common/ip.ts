@@ -174,25 +174,20 @@ export function formatCidr(c: Cidr): string {
   return `${formatAddress(c.addr)}/${c.prefix}`;
 }
 
-/** The address with every bit after `prefix` cleared (or, with `fill`, set). */
-function maskWords(a: Addr, prefix: number, fill: boolean): Addr {
+/** The address with every bit after `prefix` cleared. */
+function maskWords(a: Addr, prefix: number): Addr {
   const words: number[] = [];
   for (let i = 0; i < a.words.length; i++) {
     const keep = Math.min(16, Math.max(0, prefix - 16 * i));
     const unit = Math.pow(2, 16 - keep);
-    const base = Math.floor(a.words[i] / unit) * unit;
-    words.push(fill ? base + unit - 1 : base);
+    words.push(Math.floor(a.words[i] / unit) * unit);
   }
   return { family: a.family, words };
 }
 
 /** The network a prefix belongs to: "192.168.1.5/24" gives "192.168.1.0/24". */
 export function networkOf(c: Cidr): Cidr {
-  return { addr: maskWords(c.addr, c.prefix, false), prefix: c.prefix };
-}
-
-export function lastAddress(c: Cidr): Addr {
-  return maskWords(c.addr, c.prefix, true);
+  return { addr: maskWords(c.addr, c.prefix), prefix: c.prefix };
 }
 
 export function sameAddress(a: Addr, b: Addr): boolean {
@@ -213,7 +208,7 @@ export function hasHostBits(c: Cidr): boolean {
 }
 
 export function containsAddress(net: Cidr, a: Addr): boolean {
-  return net.addr.family === a.family && sameAddress(networkOf(net).addr, maskWords(a, net.prefix, false));
+  return net.addr.family === a.family && sameAddress(networkOf(net).addr, maskWords(a, net.prefix));
 }
 
 /** True when two prefixes share at least one address. */
@@ -275,6 +270,3 @@ export function sizeOf(c: Cidr): number {
   return Math.pow(2, Math.min(48, maxPrefix(c.addr.family) - c.prefix));
 }
 
-export function isDefaultRoute(c: Cidr): boolean {
-  return c.prefix === 0;
-}

@@ -15,7 +15,7 @@ export interface ClientConfig {
   keepalive?: number;
 }
 
-export const MISSING_PRIVATE_KEY_NOTE =
+const MISSING_PRIVATE_KEY_NOTE =
   "# The router did not keep this device's private key: put the key you saved when the device was added here.";
 
 /** The wg-quick file for a client ([Interface] + one [Peer], the router). */
