@@ -40,7 +40,8 @@ export class TestRouter {
     this.confdir = join(this.dir, "config");
     this.rundir = join(this.dir, "run");
     mkdirSync(this.confdir);
-    mkdirSync(this.rundir);
+    // rpcd creates /var/run/rpcd at start; libuci then makes each session's uci-<sid> in it.
+    mkdirSync(join(this.rundir, "rpcd"), { recursive: true });
     for (const f of readdirSync(DEFAULTS)) copyFileSync(join(DEFAULTS, f), join(this.confdir, f));
     for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(this.confdir, name), text);
     this.env = {

@@ -19,7 +19,7 @@ Stand-in-only conveniences (NOT in the real library):
 Not modelled: flock() locking, the conf2dir override (/var/run/uci), configs loaded
 by absolute path, file modes/realpath on commit, hooks/backends.
 Directory listing (list_configs, changes() without argument) uses `ls` via
-io.popen, and save() creates a missing savedir with `mkdir -p`.
+io.popen, and save() creates a missing savedir with `mkdir` (one level, as libuci does).
 ]]
 
 local M = {}
@@ -781,7 +781,7 @@ end
 local function uci_save(ctx, p)
 	if #p.delta == 0 then return end
 	if not exists(ctx.savedir) then
-		os.execute("mkdir -p " .. shell_quote(ctx.savedir))
+		os.execute("mkdir " .. shell_quote(ctx.savedir) .. " 2>/dev/null") -- not -p: libuci mkdir()s one level
 	elseif not is_dir(ctx.savedir) then
 		throw(ERR_IO)
 	end
