@@ -107,7 +107,15 @@ export function planSetup(m: Model, req: SetupRequest, newKey?: { privateKey: st
     }
   }
   const newAddresses = [v4, v6].filter((c) => c !== undefined).map((c) => formatCidr(c as Cidr));
-  if (existing !== undefined) warnPeersOutside(m, iface, [v4, v6], warnings);
+  if (existing !== undefined) {
+    warnPeersOutside(m, iface, [v4, v6], warnings);
+    const oldPort = num(existing, "listen_port");
+    const oldHost = opt(m.section("wgmgr", iface), "endpoint_host");
+    const moved = (oldPort !== undefined && oldPort !== port) || (req.endpointHost !== undefined && oldHost !== undefined && req.endpointHost !== oldHost);
+    if (moved && peersOf(m, iface).length > 0) {
+      warnings.push("The router's public address or port changed: give every device its configuration again (its Endpoint changed).");
+    }
+  }
 
   m.create("network", iface, "interface");
   m.set("network", iface, "proto", "wireguard");

@@ -136,7 +136,9 @@ describe("S1: road warrior into the home LAN, entirely with ubus calls", () => {
     expect(again.changes).toEqual([]);
     expect(again.public_key).toBe(first.public_key);
     expect(r.snapshot()).toEqual(files);
-    r.call("setup", { listen_port: 51821 });
+    r.call("add_peer", { name: "phone" });
+    const moved = r.call("setup", { listen_port: 51821 });
+    expect(moved.warnings.join(" ")).toContain("Endpoint changed");
     expect(opts(r.section("network", "wg0")).private_key).toBe(key);
     expect(opts(r.section("firewall", "wgmgr_wg0_handshake")).dest_port).toBe("51821");
   });
