@@ -10,6 +10,7 @@
 import { createPrivateKey, createPublicKey, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseUci as parseUciText } from "../lib/uci-text.mjs";
 
 // ---- keys -----------------------------------------------------------------------------------
 
@@ -36,47 +37,9 @@ export function pubkey(priv) {
 
 // ---- UCI files --------------------------------------------------------------------------------
 
-/** Splits one line of a UCI file into words (quotes as libuci reads them). */
-function words(line) {
-  const out = [];
-  let i = 0;
-  while (i < line.length) {
-    while (i < line.length && /\s/.test(line[i])) i++;
-    if (i >= line.length || line[i] === "#") break;
-    let w = "";
-    while (i < line.length && !/\s/.test(line[i])) {
-      const q = line[i];
-      if (q === "'" || q === '"') {
-        i++;
-        while (i < line.length && line[i] !== q) {
-          if (q === '"' && line[i] === "\\") i++;
-          w += line[i++];
-        }
-        i++;
-      } else if (q === "\\") {
-        w += line[i + 1] ?? "";
-        i += 2;
-      } else w += line[i++];
-    }
-    out.push(w);
-  }
-  return out;
-}
-
-/** Parses a UCI config file into [{ ".type", ".name", option: value | [values] }]. */
+/** A config's sections as { ".type", ".name", option: value | [values] } (read by test/lib/uci-text.mjs). */
 export function parseUci(text) {
-  const sections = [];
-  let cur = null;
-  let anon = 0;
-  for (const line of text.split("\n")) {
-    const w = words(line);
-    if (w[0] === "config") {
-      cur = { ".type": w[1], ".name": w[2] ?? `cfg${(anon++).toString(16).padStart(2, "0")}` };
-      sections.push(cur);
-    } else if (w[0] === "option" && cur) cur[w[1]] = w[2] ?? "";
-    else if (w[0] === "list" && cur) (cur[w[1]] = Array.isArray(cur[w[1]]) ? cur[w[1]] : []).push(w[2] ?? "");
-  }
-  return sections;
+  return parseUciText(text).map((s) => ({ ".type": s.type, ".name": s.name, ...s.options }));
 }
 
 export function readUci(confdir, name) {

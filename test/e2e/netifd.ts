@@ -26,6 +26,7 @@
 import { ChildProcess } from "node:child_process";
 import { isIPv4, isIPv6 } from "node:net";
 import { cmd, ipn, nsExec, startWireguardGo, wgConf } from "./sys";
+import { parseUci as parseUciText } from "../lib/uci-text.mjs";
 
 // ---- UCI text ---------------------------------------------------------------
 
@@ -38,77 +39,8 @@ export interface UciSection {
   options: Record<string, UciValue>;
 }
 
-/** Splits one line into words the way libuci does: '…' literal, "…" and bare words with \ escapes, # comment. */
-function uciWords(line: string, lineNo: number): string[] {
-  const words: string[] = [];
-  let i = 0;
-  while (i < line.length) {
-    while (i < line.length && /\s/.test(line[i])) i++;
-    if (i >= line.length || line[i] === "#") break;
-    let word = "";
-    while (i < line.length && !/\s/.test(line[i])) {
-      const c = line[i];
-      if (c === "'") {
-        const end = line.indexOf("'", i + 1);
-        if (end < 0) throw new Error(`UCI parse error, line ${lineNo}: unterminated '`);
-        word += line.slice(i + 1, end);
-        i = end + 1;
-      } else if (c === '"') {
-        i++;
-        while (i < line.length && line[i] !== '"') {
-          if (line[i] === "\\" && i + 1 < line.length) i++;
-          word += line[i++];
-        }
-        if (i >= line.length) throw new Error(`UCI parse error, line ${lineNo}: unterminated "`);
-        i++;
-      } else if (c === "\\" && i + 1 < line.length) {
-        word += line[i + 1];
-        i += 2;
-      } else {
-        word += c;
-        i++;
-      }
-    }
-    words.push(word);
-  }
-  return words;
-}
-
-/** Parses a UCI config file (the format libuci writes on commit). */
-export function parseUci(text: string): UciSection[] {
-  const sections: UciSection[] = [];
-  const anonCount: Record<string, number> = {};
-  let cur: UciSection | undefined;
-  text.split("\n").forEach((line, idx) => {
-    const w = uciWords(line, idx + 1);
-    if (w.length === 0) return;
-    switch (w[0]) {
-      case "package":
-        return;
-      case "config": {
-        const type = w[1];
-        const n = anonCount[type] ?? 0;
-        anonCount[type] = n + 1;
-        cur = { type, name: w[2] ?? `@${type}[${n}]`, anonymous: w[2] === undefined, options: {} };
-        sections.push(cur);
-        return;
-      }
-      case "option":
-        if (!cur) throw new Error(`UCI parse error, line ${idx + 1}: option outside a section`);
-        cur.options[w[1]] = w[2] ?? "";
-        return;
-      case "list": {
-        if (!cur) throw new Error(`UCI parse error, line ${idx + 1}: list outside a section`);
-        const prev = cur.options[w[1]];
-        cur.options[w[1]] = [...(Array.isArray(prev) ? prev : prev !== undefined ? [prev] : []), w[2] ?? ""];
-        return;
-      }
-      default:
-        throw new Error(`UCI parse error, line ${idx + 1}: unknown keyword ${w[0]}`);
-    }
-  });
-  return sections;
-}
+/** Parses a UCI config file (the format libuci writes on commit); see test/lib/uci-text.mjs. */
+export const parseUci = (text: string): UciSection[] => parseUciText(text);
 
 // ---- shell semantics of the handler (config_get / config_get_bool / for x in $v) ----
 
