@@ -1,6 +1,8 @@
 // Everything that touches the router outside UCI: paths, running commands, the lock.
 // Each run() is one fork, so callers batch work into as few commands as they can.
 
+import { fail } from "./errors";
+
 /** Config directory; unset on the router (libuci's default /etc/config). Tests and `make dev` point it elsewhere. */
 export const CONFDIR = os.getenv("WGMGR_CONFDIR");
 /** Runtime directory holding rpcd's session deltas (rpcd/uci-<sid>) and our lock. */
@@ -100,16 +102,21 @@ function breakIfStale(me: string): boolean {
   return false;
 }
 
+const EEXIST = 17;
+
+/** Takes the lock: true when held, false after waiting LOCK_WAIT_SECONDS; a lock file that cannot exist is an error. */
 export function acquireLock(): boolean {
   const pid = ownPid();
   const deadline = os.time() + LOCK_WAIT_SECONDS;
   for (;;) {
-    const [f] = io.open(LOCK_PATH, "wx" as "w");
+    // (No cast on a multi-return call: TSTL would then wrap it in unpack() and break it.)
+    const [f, err, errno] = io.open(LOCK_PATH, "wx");
     if (f !== undefined) {
       f.write(pid + "\n");
       f.close();
       return true;
     }
+    if (errno !== EEXIST) fail("LOCK_FAILED", `Cannot create the lock file: ${err ?? LOCK_PATH}.`);
     if (breakIfStale(pid)) continue;
     if (os.time() > deadline) return false;
     // Busybox sleep on OpenWrt takes whole seconds only; Debian's takes fractions.

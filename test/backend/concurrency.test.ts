@@ -36,3 +36,14 @@ test("a lock left behind by a killed process is broken; a live holder makes call
   expect(reply.error).toBeUndefined();
   expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
 });
+
+test("a lock file that cannot be created is a clear error at once, not a 15 s wait", () => {
+  r = new TestRouter();
+  expect(r.call("setup", { address: "192.168.100.1/24" }).error).toBeUndefined();
+  r.env.WGMGR_RUNDIR = `${r.rundir}/missing`;
+  const started = Date.now();
+  const reply = r.call("add_peer", { name: "x" });
+  expect(reply.error).toBe("LOCK_FAILED");
+  expect(reply.message).toContain("lock file");
+  expect(Date.now() - started).toBeLessThan(5000);
+});
