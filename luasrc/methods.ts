@@ -3,7 +3,7 @@
 // live) → reply. Nothing is written before every check has passed.
 
 import * as uci from "uci";
-import { Cidr, formatAddress, formatCidr, networkOf, overlaps, parseCidr } from "./common/ip";
+import { Cidr, formatAddress, formatCidr, networkOf, nonPublicRange, overlaps, parseAddress, parseCidr } from "./common/ip";
 import {
   checkDnsServer,
   checkHost,
@@ -181,11 +181,28 @@ function selectedInterfaces(m: Model, args: Args): Section[] {
 
 // ---- client configuration ------------------------------------------------------------
 
+/**
+ * The WAN address as an endpoint, with a warning when it cannot be reached from the
+ * Internet (the most common reason a handshake never completes: double NAT or CGNAT).
+ */
+function publicWanAddress(port: number, warnings: string[]): string | undefined {
+  const wan = wanAddress();
+  const a = wan !== undefined ? parseAddress(wan) : undefined;
+  const range = a !== undefined ? nonPublicRange(a) : undefined;
+  if (range !== undefined) {
+    warnings.push(
+      `The router's WAN address ${wan} is in ${range}: devices on the Internet cannot reach it. ` +
+        `Forward UDP port ${port} to this router on the device in front of it, or, behind carrier-grade NAT, connect through a relay with a public address; then set endpoint_host to the public name.`,
+    );
+  }
+  return wan;
+}
+
 function clientConfig(m: Model, iface: Section, p: Section, privateKey: string | undefined, warnings: string[]): string {
   const meta = m.section("wgmgr", iface.name);
   const peerMeta = m.section("wgmgr", p.name);
   const port = num(iface, "listen_port") ?? DEFAULT_PORT;
-  const host = opt(meta, "endpoint_host") ?? wanAddress();
+  const host = opt(meta, "endpoint_host") ?? publicWanAddress(port, warnings);
   if (host === undefined) {
     warnings.push("The router's public address is unknown: set endpoint_host with setup (your DDNS name), then fetch the config again.");
   }
@@ -340,6 +357,7 @@ export function defaults(args: Args): Reply {
   }
   const wan = m.section("network", "wan");
   const lanIp = lanAddresses(m)[0];
+  const warnings: string[] = [];
   return {
     interface: iface,
     exists: false,
@@ -347,7 +365,8 @@ export function defaults(args: Args): Reply {
     address,
     mtu: opt(wan, "proto") === "pppoe" ? 1412 : 1420,
     zone: zoneByName(m, "lan") !== undefined ? "lan" : "own",
-    endpoint_host: ddnsHost() ?? wanAddress(),
+    endpoint_host: ddnsHost() ?? publicWanAddress(port, warnings),
+    warnings,
     dns: lanIp !== undefined ? [formatAddress(lanIp.addr)] : [],
     lan_subnets: lanSubnets(m).map((c) => formatCidr(c)),
   };

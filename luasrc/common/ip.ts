@@ -270,3 +270,22 @@ export function sizeOf(c: Cidr): number {
   return Math.pow(2, Math.min(48, maxPrefix(c.addr.family) - c.prefix));
 }
 
+
+// IPv4 ranges that are not reachable from the Internet: a WAN address inside one means
+// the router sits behind another NAT (an ISP box, or carrier-grade NAT).
+const NON_PUBLIC_V4: [string, string][] = [
+  ["100.64.0.0/10", "carrier-grade NAT"],
+  ["10.0.0.0/8", "a private network"],
+  ["172.16.0.0/12", "a private network"],
+  ["192.168.0.0/16", "a private network"],
+  ["169.254.0.0/16", "a link-local network"],
+];
+
+/** The non-public range an IPv4 address is in ("100.64.0.0/10 (carrier-grade NAT)"), if any. */
+export function nonPublicRange(a: Addr): string | undefined {
+  if (a.family !== 4) return undefined;
+  for (const [net, what] of NON_PUBLIC_V4) {
+    if (containsAddress(parseCidr(net, false) as Cidr, a)) return `${net} (${what})`;
+  }
+  return undefined;
+}

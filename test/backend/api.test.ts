@@ -1,7 +1,8 @@
 // The plugin's ubus API, run as rpcd runs it, on configs seeded from OpenWrt's defaults.
 import { spawnSync } from "node:child_process";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { afterEach, describe, expect, test } from "vitest";
-import { TestRouter, UciSection } from "../lib/router";
+import { REPO, TestRouter, UciSection } from "../lib/router";
 
 let routers: TestRouter[] = [];
 function router(files?: Record<string, string>): TestRouter {
@@ -366,7 +367,7 @@ describe("hand-made configurations", () => {
   test("an existing interface whose address is a bare /32 is not left without a tunnel route", () => {
     const r = router();
     const net = r.file("network") + "\nconfig interface 'wg0'\n\toption proto 'wireguard'\n\tlist addresses '192.168.100.1/32'\n";
-    require("node:fs").writeFileSync(`${r.confdir}/network`, net);
+    writeFileSync(`${r.confdir}/network`, net);
     const files = r.snapshot();
     const e = r.call("setup", { listen_port: 51820 });
     expect(e).toMatchObject({ error: "INVALID_PREFIX", field: "address" });
@@ -375,5 +376,42 @@ describe("hand-made configurations", () => {
     expect(ok.error).toBeUndefined();
     expect(ok.created).toBe(false);
     expect(r.section("network", "wg0")?.options.addresses).toEqual(["192.168.100.1/24"]);
+  });
+});
+
+describe("the router's public address", () => {
+  // ubus cannot run here: the `make dev` stand-in (test/dev/bin/ubus) answers
+  // `ubus call network.interface.wan status` with WGMGR_DEV_WAN as the WAN address.
+  const withWan = (wan: string): TestRouter => {
+    const r = router();
+    // Only ubus is a stand-in; wg stays the real one.
+    mkdirSync(`${r.dir}/bin`);
+    symlinkSync(`${REPO}/test/dev/bin/ubus`, `${r.dir}/bin/ubus`);
+    r.env.PATH = `${r.dir}/bin:${r.env.PATH}`;
+    r.env.WGMGR_DEV_WAN = wan;
+    r.env.WGMGR_DEV_LIVE = `${r.dir}/live`;
+    return r;
+  };
+
+  test("without endpoint_host the Endpoint is the WAN address", () => {
+    const r = withWan("203.0.113.7");
+    r.call("setup", { address: "192.168.100.1/24", listen_port: 8890 });
+    const p = r.call("add_peer", { name: "phone" });
+    expect(p.config).toContain("Endpoint = 203.0.113.7:8890");
+    expect(p.warnings.join(" ")).not.toContain("cannot reach");
+    expect(r.call("defaults", { interface: "wg1" }).endpoint_host).toBe("203.0.113.7");
+  });
+
+  test("a WAN address behind carrier-grade NAT or another router is explained", () => {
+    const r = withWan("100.72.3.4");
+    r.call("setup", { address: "192.168.100.1/24", listen_port: 8890 });
+    const p = r.call("add_peer", { name: "phone" });
+    expect(p.warnings.join(" ")).toContain("100.64.0.0/10 (carrier-grade NAT)");
+    expect(p.warnings.join(" ")).toContain("UDP port 8890");
+    const d = r.call("defaults", { interface: "wg1" });
+    expect(d.warnings.join(" ")).toContain("cannot reach");
+    // A DDNS/public name set by the user is trusted: no WAN lookup, no warning.
+    r.call("setup", { endpoint_host: "home.example.net" });
+    expect(r.call("peer_config", { peer: "phone" }).warnings).toEqual([]);
   });
 });
