@@ -426,6 +426,24 @@ describe.skipIf(!HAVE_CHROMIUM)("wgmgr pages in Chromium: setup, devices, QR, ap
   });
 });
 
+describe.skipIf(!HAVE_CHROMIUM)("a router whose WAN address is behind carrier-grade NAT", () => {
+  it("the server page says why devices could not connect, before anything is set up", async () => {
+    const dev = await startDevServer({ port: 0, www, wan: "100.72.3.4", ...FAST });
+    const b = await browserFor(dev, "root");
+    try {
+      await open(b.page, dev, "setup", ".wgmgr-setup");
+      const warning = await b.page.locator(".wgmgr-warning").textContent();
+      expect(warning).toContain("100.64.0.0/10 (carrier-grade NAT)");
+      expect(warning).toContain("relay");
+      expect(b.errors).toEqual([]);
+    } finally {
+      await b.ctx.close();
+      await dev.close();
+      dev.cleanup();
+    }
+  }, 60_000);
+});
+
 describe.skipIf(!HAVE_CHROMIUM)("wgmgr pages without LuCI's uqr module (OpenWrt 23.05)", () => {
   it("offers the .conf file and the text instead of a QR code", async () => {
     const dev = await startDevServer({ port: 0, www, uqr: false, ...FAST });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `make dev`: the wgmgr LuCI pages in a browser, without a router.
 //
-//   node test/dev/server.mjs [--port 8080] [--host 127.0.0.1] [--no-uqr]
+//   node test/dev/server.mjs [--port 8080] [--host 127.0.0.1] [--no-uqr] [--wan 100.72.3.4]
 //
 // What it serves, and what stands in for what on a router:
 // - /cgi-bin/luci/...   LuCI's dispatcher: a login (root = full access, viewer =
@@ -10,6 +10,7 @@
 //                       session's ACL grants the node's groups read but not write);
 // - /luci-static/resources/...  the stand-in LuCI runtime (test/dev/luci) and the built
 //                       pages (build/root/www); --no-uqr leaves out uqr.js as on 23.05;
+//                       --wan sets the simulated WAN address (100.64.x.x plays CGNAT);
 // - /ubus               uhttpd-mod-ubus: JSON-RPC, the session's ACL checked per call
 //                       (rpcd acl.d files; error -32002 "Access denied"), the session
 //                       id appended to the arguments; `wgmgr` runs the compiled plugin
@@ -139,6 +140,8 @@ export async function startDevServer(opts = {}) {
     UCI_SAVEDIR: join(dir, "uci-default"),
     WGMGR_DEV_LIVE: live,
     WGMGR_DEV_LOG: join(dir, "syslog"),
+    // The simulated WAN address (default 203.0.113.7); e.g. 100.72.3.4 plays carrier-grade NAT.
+    ...(opts.wan ? { WGMGR_DEV_WAN: opts.wan } : {}),
   };
   const applyEnv = {
     apply_rollback: 90,
@@ -563,6 +566,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     port: Number(value("--port", process.env.PORT ?? 8080)),
     host: value("--host", "127.0.0.1"),
     uqr: !args.includes("--no-uqr"),
+    wan: value("--wan", undefined),
     log: (m) => console.log(`[dev] ${m}`),
   }).catch((e) => {
     console.error(`wgmgr dev preview: ${e.message}`);

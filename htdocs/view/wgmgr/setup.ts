@@ -141,6 +141,8 @@ export default view.extend({
           ? _("The server %s exists; its key stays the same when you change it, so devices keep working.").format(IFACE)
           : _("Set up the server once: check the suggestions, then press Save & Apply."),
       ]),
+      // e.g. a WAN address behind carrier-grade NAT: no device could reach this router.
+      ...(d.warnings || []).map((w: string) => E("div", { class: "alert-message warning wgmgr-warning" }, [w])),
       form,
       E("div", { class: "cbi-section" }, [E("h3", {}, [d.exists ? _("What the router has") : _("What will be created")]), shown]),
     ]);
