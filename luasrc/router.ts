@@ -1,7 +1,7 @@
 // What the UCI model says about the router: WireGuard interfaces, their peers, the
 // tunnel and LAN subnets, firewall zones, and the names of the sections wgmgr owns.
 
-import { Cidr, networkOf, parseCidr } from "./common/ip";
+import { Cidr, maxPrefix, networkOf, parseCidr } from "./common/ip";
 import { Model, Section, list, opt } from "./model";
 
 const PEER_TYPE_PREFIX = "wireguard_";
@@ -82,7 +82,11 @@ export function zonesWithNetwork(m: Model, network: string): Section[] {
   return m.sections("firewall", "zone").filter((z) => list(z, "network").indexOf(network) >= 0);
 }
 
-/** IPv4 networks of a static interface: ipaddr as CIDR or with netmask, possibly a list. */
+/**
+ * Networks of a static interface: ipaddr as CIDR or with netmask (possibly a list), and
+ * static ip6addr entries. (A prefix netifd delegates through ip6assign is only known at
+ * run time, so it is not listed.)
+ */
 function staticNetworks(s: Section): Cidr[] {
   if (opt(s, "proto") !== "static") return [];
   const out: Cidr[] = [];
@@ -91,7 +95,11 @@ function staticNetworks(s: Section): Cidr[] {
     let c = parseCidr(a, false);
     if (c === undefined && mask !== undefined) c = parseCidr(`${a}/${netmaskToPrefix(mask)}`, false);
     if (c === undefined) c = parseCidr(a, true);
-    if (c !== undefined) out.push(c);
+    if (c !== undefined && c.addr.family === 4) out.push(c);
+  }
+  for (const a of list(s, "ip6addr")) {
+    const c = parseCidr(a, true);
+    if (c !== undefined && c.addr.family === 6) out.push(c);
   }
   return out;
 }
@@ -128,12 +136,12 @@ export function lanSubnets(m: Model): Cidr[] {
   return lanAddresses(m).map((c) => networkOf(c));
 }
 
-/** Every static IPv4 network configured on a non-WireGuard interface (for conflict checks). */
+/** Every static network configured on a non-WireGuard interface (for conflict checks). */
 export function otherNetworks(m: Model): { name: string; net: Cidr }[] {
   const out: { name: string; net: Cidr }[] = [];
   for (const s of m.sections("network", "interface")) {
     if (opt(s, "proto") === "wireguard") continue;
-    for (const c of staticNetworks(s)) if (c.prefix < 32) out.push({ name: s.name, net: networkOf(c) });
+    for (const c of staticNetworks(s)) if (c.prefix < maxPrefix(c.addr.family)) out.push({ name: s.name, net: networkOf(c) });
   }
   return out;
 }

@@ -250,6 +250,15 @@ describe("peers", () => {
     expect(h.message).toContain("192.168.10.0/24");
   });
 
+  test("split tunnel carries every static LAN network, IPv6 included", () => {
+    const r = router();
+    writeFileSync(`${r.confdir}/network`, r.file("network").replace("option ip6assign '60'", "option ip6assign '60'\n\tlist ip6addr 'fd00:1::1/64'"));
+    r.call("setup", { address: "192.168.100.1/24", address6: "fd00:100::1/64" });
+    const pc = r.call("add_peer", { name: "PC", tunnel: "split" });
+    expect(pc.config).toContain("AllowedIPs = 192.168.100.0/24, fd00:100::/64, 192.168.1.0/24, fd00:1::/64");
+    expect(r.call("setup", { address6: "fd00:1::2/64" })).toMatchObject({ error: "SUBNET_CONFLICT", field: "address6" });
+  });
+
   test("custom tunnel and subnets behind a peer (S3: an office router)", () => {
     const r = router();
     r.call("setup", { address: "10.70.0.1/16" });
