@@ -23,7 +23,7 @@ import { Args, bool, check, fail, int, requiredStr, str, strList } from "./error
 import { lazyList } from "./json";
 import { generateKeys, publicKeyOf } from "./keys";
 import { Reply, loadModel, mutate, sessionOf } from "./apply";
-import { LiveInterface, readDump, syncInterface, wanAddress } from "./live";
+import { LiveInterface, LivePeer, readDump, syncInterface, wanAddress } from "./live";
 import { Model, Section, flag, list, num, opt } from "./model";
 import {
   DEFAULT_PORT,
@@ -257,6 +257,27 @@ function inSync(m: Model, iface: string, live: LiveInterface): boolean {
   return true;
 }
 
+/** A peer is online when its latest handshake is recent (WireGuard re-keys every 2 minutes). */
+const ONLINE_SECONDS = 180;
+
+/** One peer of `status`: its configuration (if any) merged with its live data (if running). */
+function statusPeer(p: Section | undefined, lp: LivePeer | undefined, now: number): Reply {
+  const handshake = lp?.latestHandshake ?? 0;
+  return {
+    id: p?.name,
+    name: p !== undefined ? opt(p, "description") ?? p.name : undefined,
+    public_key: lp?.publicKey ?? opt(p, "public_key"),
+    endpoint: lp?.endpoint,
+    allowed_ips: lp !== undefined ? lp.allowedIps : list(p, "allowed_ips"),
+    latest_handshake: handshake,
+    rx_bytes: lp?.rxBytes ?? 0,
+    tx_bytes: lp?.txBytes ?? 0,
+    keepalive: (lp !== undefined ? lp.keepalive : num(p, "persistent_keepalive")) ?? 0,
+    online: handshake > 0 && now - handshake < ONLINE_SECONDS,
+    enabled: p === undefined || isPeerEnabled(p),
+  };
+}
+
 export function status(args: Args): Reply {
   sessionOf(args); // validated; status describes what runs, so it reads the committed config
   const { model: m } = loadModel(undefined);
@@ -272,45 +293,19 @@ export function status(args: Args): Reply {
     if (only !== undefined && name !== only) continue;
     const s = wgInterface(m, name);
     const live = dump.interfaces[name];
-    const byKey: Record<string, Section> = {};
-    if (s !== undefined) for (const p of peersOf(m, name)) byKey[opt(p, "public_key") ?? ""] = p;
-    const seen: Record<string, boolean> = {};
+    // Configured peers in their UCI order, with their live data; then peers running
+    // without a section (added by hand with `wg set`).
+    const running: Record<string, LivePeer> = {};
+    for (const lp of live?.peers ?? []) running[lp.publicKey] = lp;
     const peers: Reply[] = [];
-    for (const lp of live?.peers ?? []) {
-      const p = byKey[lp.publicKey];
-      seen[lp.publicKey] = true;
-      peers.push({
-        id: p?.name,
-        name: p !== undefined ? opt(p, "description") ?? p.name : undefined,
-        public_key: lp.publicKey,
-        endpoint: lp.endpoint,
-        allowed_ips: lp.allowedIps,
-        latest_handshake: lp.latestHandshake,
-        rx_bytes: lp.rxBytes,
-        tx_bytes: lp.txBytes,
-        keepalive: lp.keepalive ?? 0,
-        online: lp.latestHandshake > 0 && now - lp.latestHandshake < 180,
-        enabled: p !== undefined ? isPeerEnabled(p) : true,
-      });
-    }
     if (s !== undefined) {
       for (const p of peersOf(m, name)) {
         const key = opt(p, "public_key") ?? "";
-        if (seen[key]) continue;
-        peers.push({
-          id: p.name,
-          name: opt(p, "description") ?? p.name,
-          public_key: key,
-          allowed_ips: list(p, "allowed_ips"),
-          latest_handshake: 0,
-          rx_bytes: 0,
-          tx_bytes: 0,
-          keepalive: num(p, "persistent_keepalive") ?? 0,
-          online: false,
-          enabled: isPeerEnabled(p),
-        });
+        peers.push(statusPeer(p, running[key], now));
+        delete running[key];
       }
     }
+    for (const lp of live?.peers ?? []) if (running[lp.publicKey] !== undefined) peers.push(statusPeer(undefined, lp, now));
     interfaces.push({
       name,
       up: live !== undefined,
