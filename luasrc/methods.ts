@@ -428,7 +428,9 @@ export function add_peer(args: Args): Reply {
   const iface = ifaceArg(args);
   const req = peerRequest(args, iface);
   if (req.name === undefined) fail("MISSING_ARGUMENT", '"name" is required (for example "iPhone").', "name");
-  const publicKey = str(args, "public_key");
+  // "" (as in list's example, or an empty form field) means: generate the key pair here.
+  const givenKey = str(args, "public_key");
+  const publicKey = givenKey === "" ? undefined : givenKey;
   if (publicKey !== undefined) check("public_key", checkKey(publicKey));
   const wantPsk = bool(args, "preshared_key") ?? true;
   const keep = bool(args, "keep_private_key") ?? true;

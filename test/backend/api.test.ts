@@ -315,6 +315,9 @@ describe("peers", () => {
     expect(later.private_key_kept).toBe(false);
     expect(later.warnings.join(" ")).toContain("did not keep");
 
+    // An empty public_key (list's example value, an empty form field) means "generate one".
+    expect(r.call("add_peer", { name: "empty-key", public_key: "" }).peer.private_key_kept).toBe(true);
+
     const once = r.call("add_peer", { name: "tablet", keep_private_key: false });
     const priv = /^PrivateKey = (.*)$/m.exec(once.config)?.[1] ?? "";
     expect(wgPubkey(priv)).toBe(once.peer.public_key);
