@@ -12,6 +12,7 @@ import {
   checkIpAddress,
   checkKeepalive,
   checkKey,
+  checkMetric,
   checkMtu,
   checkPeerName,
   checkPort,
@@ -32,6 +33,7 @@ import {
   ZoneMode,
   clientAllowedIps,
   hostAddresses,
+  splitAllowedIps,
   isPeerEnabled,
   ownedRoutes,
   planAddPeer,
@@ -162,6 +164,7 @@ function interfaceView(m: Model, iface: Section): Reply {
     endpoint_host: opt(meta, "endpoint_host"),
     dns: list(meta, "dns"),
     enabled: opt(iface, "disabled") !== "1",
+    split_allowed_ips: splitAllowedIps(m, iface),
     peers: lazyPeers(m, iface),
     routes: ownedRoutes(m, iface.name).map((r) => ({
       id: r.name,
@@ -363,7 +366,6 @@ export function defaults(args: Args): Reply {
     endpoint_host: ddnsHost() ?? publicWanAddress(port, warnings),
     warnings,
     dns: lanIp !== undefined ? [formatAddress(lanIp.addr)] : [],
-    lan_subnets: lanSubnets(m).map((c) => formatCidr(c)),
   };
 }
 
@@ -511,7 +513,7 @@ export function add_route(args: Args): Reply {
   const gateway = str(args, "gateway");
   if (gateway !== undefined && gateway !== "") check("gateway", checkIpAddress(gateway));
   const metric = int(args, "metric");
-  if (metric !== undefined && (metric < 0 || metric > 2147483647)) fail("INVALID_ARGUMENT", '"metric" must be a whole number from 0.', "metric");
+  if (metric !== undefined) check("metric", checkMetric(metric));
   return mutate(args, (m, warnings) => {
     const r = planAddRoute(m, { iface, target, gateway: gateway === "" ? undefined : gateway, metric }, warnings);
     return { interface: iface, route: { id: r.name, target: opt(r, "target"), gateway: opt(r, "gateway"), metric: num(r, "metric") } };

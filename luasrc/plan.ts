@@ -491,15 +491,17 @@ export function planRemovePeer(m: Model, iface: string, ref: string): Section {
   return p;
 }
 
+/** A split tunnel's AllowedIPs: the tunnel subnets and the router's LAN networks. */
+export function splitAllowedIps(m: Model, iface: Section): string[] {
+  return [...interfaceAddresses(iface).map((c) => networkOf(c)), ...lanSubnets(m)].map((c) => formatCidr(c));
+}
+
 /** What the client routes through the tunnel. */
 export function clientAllowedIps(m: Model, iface: Section, peer: Section): string[] {
   const meta = m.section("wgmgr", peer.name);
   const mode = opt(meta, "tunnel") ?? "full";
   if (mode === "custom") return list(meta, "client_allowed_ips");
-  if (mode === "split") {
-    const nets = [...interfaceAddresses(iface).map((c) => networkOf(c)), ...lanSubnets(m)];
-    return nets.map((c) => formatCidr(c));
-  }
+  if (mode === "split") return splitAllowedIps(m, iface);
   return ["0.0.0.0/0", "::/0"];
 }
 

@@ -111,6 +111,13 @@ export function checkKeepalive(n: number): Problem | undefined {
   return undefined;
 }
 
+export function checkMetric(n: number): Problem | undefined {
+  if (!isWholeNumber(n) || n < 0 || n > 2147483647) {
+    return problem("INVALID_ARGUMENT", "The metric is a whole number from 0 (lower numbers win).");
+  }
+  return undefined;
+}
+
 function isWholeNumber(n: number): boolean {
   return typeof n === "number" && n === n && Math.floor(n) === n && n < 1e15 && n > -1e15;
 }

@@ -126,6 +126,7 @@ describe("S1: road warrior into the home LAN, entirely with ubus calls", () => {
       ["PC", "split", "192.168.100.3/32", true, true],
     ]);
     expect(got.lan_subnets).toEqual(["192.168.1.0/24"]);
+    expect(wg0.split_allowed_ips).toEqual(["192.168.100.0/24", "192.168.1.0/24"]);
   });
 
   test("setup is idempotent and never replaces the key", () => {

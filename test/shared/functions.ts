@@ -31,6 +31,7 @@ export const FUNCTIONS: Record<string, (...args: any[]) => unknown> = {
   checkPort: (n: number) => code(v.checkPort(n)),
   checkMtu: (n: number) => code(v.checkMtu(n)),
   checkKeepalive: (n: number) => code(v.checkKeepalive(n)),
+  checkMetric: (n: number) => code(v.checkMetric(n)),
   checkKey: (s: string) => code(v.checkKey(s)),
   checkSubnet: (s: string) => code(v.checkSubnet(s)),
   subnetMessage: (s: string) => v.checkSubnet(s)?.message ?? false,
