@@ -1,13 +1,11 @@
-// Reads an .ipk the way opkg's deb_extract does (opkg-lede libbb/unarchive.c): gunzip
-// the outer stream, walk its tar headers, and pick control.tar.gz and data.tar.gz by
-// name, with or without a leading "./". Written independently of scripts/build-ipk.mjs
-// so that it checks the writer rather than agreeing with it. Also: helpers to build the
-// package into a temporary directory, so tests never race over dist/.
+// The package as opkg reads it (scripts/ipk/read.mjs, written independently of the
+// writer scripts/build-ipk.mjs), with types, and helpers to build the package into a
+// temporary directory, so tests never race over dist/.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { gunzipSync } from "node:zlib";
+import { readIpk as readPackage, tarMembers as readTar } from "../../scripts/ipk/read.mjs";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 export const ROOT = join(REPO, "build/root");
@@ -29,49 +27,6 @@ export interface TarMember {
   data: Buffer;
 }
 
-/** Every member of an uncompressed tar, in archive order (GNU long names followed). */
-export function tarMembers(buf: Buffer): TarMember[] {
-  const out: TarMember[] = [];
-  let longName: string | undefined;
-  let off = 0;
-  while (off + 512 <= buf.length) {
-    const h = buf.subarray(off, off + 512);
-    if (h.every((b) => b === 0)) break;
-    const str = (at: number, len: number) => {
-      const f = h.subarray(at, at + len);
-      const nul = f.indexOf(0);
-      return f.subarray(0, nul < 0 ? len : nul).toString("utf8");
-    };
-    const num = (at: number, len: number) => parseInt(str(at, len).trim() || "0", 8);
-    let sum = 0;
-    for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i];
-    const size = num(124, 12);
-    const type = String.fromCharCode(h[156] || 0x30);
-    const data = Buffer.from(buf.subarray(off + 512, off + 512 + size));
-    off += 512 + Math.ceil(size / 512) * 512;
-    if (type === "L") {
-      longName = data.toString("utf8").replace(/\0+$/, "");
-      continue;
-    }
-    out.push({
-      name: longName ?? str(0, 100),
-      type,
-      mode: num(100, 8),
-      uid: num(108, 8),
-      gid: num(116, 8),
-      size,
-      mtime: num(136, 12),
-      checksumOk: num(148, 8) === sum,
-      magic: h.subarray(257, 265).toString("latin1"),
-      uname: str(265, 32),
-      gname: str(297, 32),
-      data,
-    });
-    longName = undefined;
-  }
-  return out;
-}
-
 export interface Ipk {
   outer: TarMember[];
   control: TarMember[];
@@ -81,18 +36,9 @@ export interface Ipk {
   dataTar: Buffer;
 }
 
-export function readIpk(ipk: Buffer): Ipk {
-  const outer = tarMembers(gunzipSync(ipk));
-  const find = (n: string) => {
-    const m = outer.find((x) => x.name === n || x.name === `./${n}`);
-    if (!m) throw new Error(`no ${n} in the package`);
-    return m.data;
-  };
-  const controlGz = find("control.tar.gz");
-  const dataGz = find("data.tar.gz");
-  const dataTar = gunzipSync(dataGz);
-  return { outer, control: tarMembers(gunzipSync(controlGz)), data: tarMembers(dataTar), controlGz, dataGz, dataTar };
-}
+// The reader itself is scripts/ipk/read.mjs (shared with `make size`).
+export const tarMembers: (buf: Buffer) => TarMember[] = readTar;
+export const readIpk: (ipk: Buffer) => Ipk = readPackage;
 
 /** A control member's text by its name with or without "./". */
 export function controlText(ipk: Ipk, name: string): string | undefined {
