@@ -1,22 +1,25 @@
-// require: baseclass rpc ui
+// require: baseclass dom rpc ui
 //
 // What every wgmgr page shares, shipped once as the LuCI class module
 // resources/wgmgr.js and loaded with 'require wgmgr as wg': the ubus calls, the
 // input checks (the same TypeScript the rpcd plugin is compiled from), form rows
-// that show an error next to the field it belongs to, the client configuration
-// dialog (QR code, download, copy) and the sync that follows Save & Apply.
+// that show an error next to the field it belongs to, the list pages' plumbing,
+// the client configuration dialog (QR code, download, copy) and the sync that
+// follows Save & Apply.
 
-import { formatCidr, networkOf, parseCidr } from "../luasrc/common/ip";
+import { formatAddress, formatCidr, maxPrefix, networkOf, parseCidr } from "../luasrc/common/ip";
 import {
   checkDnsServer,
   checkHost,
   checkInterfaceAddress,
   checkIpAddress,
   checkKeepalive,
+  checkMetric,
   checkMtu,
   checkPeerName,
   checkPort,
   checkSubnet,
+  type Problem,
   splitList,
 } from "../luasrc/common/validate";
 
@@ -31,38 +34,44 @@ export interface Failure {
 
 // ---- calls ------------------------------------------------------------------------------
 
-function isFailure(e: unknown): e is Failure {
-  return typeof e === "object" && e !== null && typeof (e as Failure).message === "string" && "error" in e;
-}
-
-/** Words for a call that did not get an answer from wgmgr (a ubus status or a failed request). */
+/**
+ * Words for a call that did not get an answer from wgmgr: a JSON-RPC error (uhttpd's
+ * -32002 "Access denied"), a non-zero ubus status (rpc.js with `reject: true` says
+ * "failed with ubus code N"), or a failed request.
+ */
 function transportFailure(e: unknown): Failure {
   const text = String(e instanceof Error ? e.message : e);
-  if (/-32002|Access denied|status 6\b/.test(text)) {
+  if (/-32002|Access denied|ubus code 6\b/.test(text)) {
     return { error: "ACCESS_DENIED", message: _("You have read-only access: ask the router's administrator to make this change.") };
   }
-  if (/timed out|timeout|status 7\b/i.test(text)) {
+  if (/timed out|timeout|ubus code 7\b/i.test(text)) {
     return { error: "TIMEOUT", message: _("The router took too long to answer. Please try again.") };
   }
-  if (/status \d/.test(text)) {
+  if (/ubus code \d/.test(text)) {
     return { error: "UBUS", message: _("The router could not run this (%s). Is luci-app-wgmgr completely installed?").format(text) };
   }
   return { error: "UNREACHABLE", message: _("The router did not answer (%s). Check the connection and try again.").format(text) };
 }
 
-/** Calls a wgmgr method; resolves with its reply, rejects with a Failure. */
+/** One rpc.declare per method and parameter list, made on first use. */
+const declared: Record<string, (...args: unknown[]) => Promise<Reply>> = {};
+
+/**
+ * Calls a wgmgr method; resolves with its reply, rejects with a Failure. `reject`
+ * turns a non-zero ubus status into a rejection; `expect: { "": {} }` makes every
+ * other reply an object (rpcd answers a method's `{}` with a bare status, [0]).
+ */
 function call(method: string, args: Record<string, unknown> = {}): Promise<Reply> {
   const names = Object.keys(args);
-  const fn = rpc.declare({ object: "wgmgr", method, params: names });
+  const key = method + "(" + names;
+  const fn = (declared[key] ||= rpc.declare<Reply>({ object: "wgmgr", method, params: names, expect: { "": {} }, reject: true }));
   return fn(...names.map((n) => args[n])).then(
-    (reply: unknown) => {
-      if (typeof reply === "number") throw transportFailure("ubus status " + reply);
-      if (typeof reply !== "object" || reply === null) return {};
-      if (typeof (reply as Reply).error === "string") throw reply;
-      return reply as Reply;
+    (reply) => {
+      if (typeof reply.error == "string") throw reply;
+      return reply;
     },
     (e: unknown) => {
-      throw isFailure(e) ? e : transportFailure(e);
+      throw transportFailure(e);
     },
   );
 }
@@ -76,16 +85,37 @@ function readonly(): boolean {
 // ui.changes dispatches "uci-applied" once the router confirmed the apply, then reloads
 // the page after apply_display seconds. netifd does not push peer-only changes into a
 // running interface, so every interface is synced. A flag in sessionStorage survives
-// that reload, so a sync cut short is finished by the next page that loads.
+// that reload, so a sync cut short or failed (the failure is shown) is retried by the
+// next page that loads.
 
 const SYNC_FLAG = "wgmgr-sync-pending";
 
+/** Shows a notification (an error unless `kind` says otherwise). */
+function notify(text: string, kind = "error"): void {
+  ui.addNotification(null, E("p", {}, [text]), kind);
+}
+
+/** Shows a failure as a notification, for actions that have no form to show it in. */
+function report(e: Failure): void {
+  notify(e.message);
+}
+
+/** Brings one interface's running tunnel up to date; a failure is shown and resolves false. */
+function sync(name: string): Promise<boolean> {
+  return call("sync", { interface: name }).then(
+    () => true,
+    (e: Failure) => (notify(_("The running tunnel %s was not updated: %s").format(name, e.message)), false),
+  );
+}
+
+/** Syncs every interface; the flag stays set, for the next page to retry, unless all succeeded. */
 function syncAll(): Promise<void> {
   sessionStorage.setItem(SYNC_FLAG, "1");
   return call("get")
-    .then((r) => Promise.all((r.interfaces || []).map((i: Reply) => call("sync", { interface: i.name }).catch(() => null))))
-    .then(() => sessionStorage.removeItem(SYNC_FLAG))
-    .catch(() => undefined);
+    .then((r) => Promise.all((r.interfaces || []).map((i: Reply) => sync(i.name))))
+    .then((ok) => {
+      if (ok.indexOf(false) < 0) sessionStorage.removeItem(SYNC_FLAG);
+    }, report);
 }
 
 let watching = false;
@@ -103,9 +133,58 @@ function applyStaged(_ev: Event, mode?: string): void {
 }
 
 /** After a staged change: refresh LuCI's "Unsaved Changes" indicator and show the warnings. */
-function staged(reply: Reply, notify = true): void {
+function staged(reply: Reply, warn = true): void {
   void ui.changes.init();
-  if (notify) for (const w of reply.warnings || []) ui.addNotification(null, E("p", {}, [String(w)]), "warning");
+  if (warn) for (const w of reply.warnings || []) notify(String(w), "warning");
+}
+
+// ---- pages ----------------------------------------------------------------------------------
+
+/** A page: its title, the line that explains it, then `content`. */
+function page(title: string, descr: string, ...content: (Node | string)[]): HTMLElement {
+  return E("div", {}, [E("h2", { name: "content" }, [title]), E("div", { class: "cbi-map-descr" }, [descr]), ...content]);
+}
+
+/** A LuCI table: a header row of `head`, then `rows`. */
+function table(cls: string, head: string[], rows: Node[] = []): HTMLElement {
+  return E("table", { class: "table cbi-section-table " + cls }, [E("tr", { class: "tr table-titles" }, head.map((h) => E("th", { class: "th" }, [h]))), ...rows]);
+}
+
+/**
+ * Makes a change on a list page: calls `method`, updates the "Unsaved Changes"
+ * indicator (showing the reply's warnings when `warn`), redraws the page from a fresh
+ * `get`, then resolves with the reply. A refusal goes to `fail` (by default a
+ * notification) and resolves with nothing.
+ */
+export type Stage = (method: string, args: Reply, fail?: (e: Failure) => void, warn?: boolean) => Promise<Reply | void>;
+
+/**
+ * A list page (devices, routes): one `section` per interface of `get`, or the
+ * invitation to set up when there is none; its edits are staged, so the footer has
+ * only Save & Apply.
+ */
+function listView(title: string, descr: string, section: (iface: Reply, stage: Stage) => Node) {
+  return {
+    load: () => call("get"),
+    render(data: Reply): HTMLElement {
+      watchApply();
+      const body = E("div");
+      const draw = (d: Reply): void => {
+        const ifaces: Reply[] = d.interfaces || [];
+        dom.content(body, ifaces.length ? ifaces.map((i) => section(i, stage)) : notSetUp());
+      };
+      const stage: Stage = (method, args, fail = report, warn = true) =>
+        call(method, args).then((r) => {
+          staged(r, warn);
+          return call("get").then(draw, report).then(() => r);
+        }, fail);
+      draw(data);
+      return page(title, descr, body);
+    },
+    handleSaveApply: applyStaged,
+    handleSave: null,
+    handleReset: null,
+  };
 }
 
 // ---- forms --------------------------------------------------------------------------------
@@ -180,34 +259,37 @@ function showError(root: HTMLElement, f: Failure, aliases: Record<string, string
 }
 
 /** Runs the shared checks; the first problem becomes a Failure for `field`. */
-function check(field: string, problem: { code: string; message: string } | undefined): void {
+function check(field: string, problem: Problem | undefined): void {
   if (problem) throw { error: problem.code, message: problem.message, field } as Failure;
 }
 
-function wholeNumber(field: string, text: string, what: (n: number) => { code: string; message: string } | undefined): number | undefined {
+/** A whole number typed into `field`, checked by `what`; empty gives undefined unless `required`. */
+function wholeNumber(field: string, text: string, what: (n: number) => Problem | undefined, required = false): number | undefined {
   const t = text.trim();
-  if (t === "") return undefined;
+  if (t === "" && !required) return undefined;
   const n = /^\d+$/.test(t) ? Number(t) : NaN;
   check(field, what(n));
   return n;
 }
 
-function networks(field: string, text: string): string[] {
-  const list = splitList(text);
-  for (const s of list) check(field, checkSubnet(s));
-  return list;
+/** A list typed into `field` ("a, b c"), every entry checked by `what` (by default: a network). */
+function list(field: string, text: string, what: (s: string) => Problem | undefined = checkSubnet): string[] {
+  const l = splitList(text);
+  for (const s of l) check(field, what(s));
+  return l;
 }
 
 // ---- presentation -------------------------------------------------------------------------
 
+const AGO: [number, string, string][] = [
+  [86400, _("1 day ago"), _("%d days ago")],
+  [3600, _("1 hour ago"), _("%d hours ago")],
+  [60, _("1 minute ago"), _("%d minutes ago")],
+  [1, _("1 second ago"), _("%d seconds ago")],
+];
+
 function ago(seconds: number): string {
-  const units: [number, string, string][] = [
-    [86400, _("1 day ago"), _("%d days ago")],
-    [3600, _("1 hour ago"), _("%d hours ago")],
-    [60, _("1 minute ago"), _("%d minutes ago")],
-    [1, _("1 second ago"), _("%d seconds ago")],
-  ];
-  for (const [size, one, many] of units) {
+  for (const [size, one, many] of AGO) {
     if (seconds >= size) {
       const n = Math.floor(seconds / size);
       return n === 1 ? one : many.format(n);
@@ -337,9 +419,14 @@ function showConfig(name: string, filename: string, text: string, warnings: stri
 const api = {
   call,
   readonly,
+  report,
+  sync,
   watchApply,
   applyStaged,
   staged,
+  page,
+  table,
+  listView,
   input,
   checkbox,
   radios,
@@ -349,7 +436,7 @@ const api = {
   showError,
   check,
   wholeNumber,
-  networks,
+  list,
   ago,
   bytes,
   badge,
@@ -364,12 +451,14 @@ const api = {
   checkDnsServer,
   checkPeerName,
   checkKeepalive,
+  checkMetric,
   checkIpAddress,
   checkSubnet,
-  splitList,
   parseCidr,
   networkOf,
   formatCidr,
+  formatAddress,
+  maxPrefix,
 };
 
 export type Wg = typeof api;

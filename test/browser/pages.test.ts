@@ -221,6 +221,33 @@ describe.skipIf(!HAVE_CHROMIUM)("wgmgr pages in Chromium: setup, devices, QR, ap
     expect(await page.inputValue("#wgmgr-endpoint_host")).toBe("myhome.example.net");
   }, 60_000);
 
+  it("the server form: the preview parses each field as Save does; Reset restores the form", async () => {
+    const { page } = b;
+    await open(page, dev, "setup", ".wgmgr-preview li");
+    const preview = page.locator(".wgmgr-preview");
+    const setupCalls = () => dev.calls.filter((c: string[]) => c[2] === "setup").length;
+    const before = setupCalls();
+    const shown = await preview.textContent();
+    const mtu = await page.inputValue("#wgmgr-mtu");
+    expect(shown).toContain("on UDP port 51820, address 192.168.100.1/24");
+    // "1e3" is a number to Number() but not a port to the request: "…" in the preview too
+    await page.fill("#wgmgr-listen_port", "1e3");
+    await page.fill("#wgmgr-address", "192.168.100.0/24");
+    await page.fill("#wgmgr-mtu", "1e3");
+    await expect.poll(() => preview.textContent()).toContain("on UDP port …, address …, MTU ….");
+    expect(await preview.textContent()).toContain("A route to … through wg0");
+    await page.click(".cbi-page-actions .cbi-button-save");
+    await expect.poll(() => page.locator('[data-field="listen_port"] .wgmgr-error').textContent()).toContain("1 to 65535");
+    expect(setupCalls()).toBe(before);
+
+    await page.click(".cbi-page-actions .cbi-button-reset");
+    expect(await page.inputValue("#wgmgr-listen_port")).toBe("51820");
+    expect(await page.inputValue("#wgmgr-address")).toBe("192.168.100.1/24");
+    expect(await page.inputValue("#wgmgr-mtu")).toBe(mtu);
+    expect(await page.locator(".wgmgr-error").count()).toBe(0);
+    expect(await preview.textContent()).toBe(shown);
+  }, 60_000);
+
   it("adds an iPhone (full tunnel): the QR code decodes to the backend's config, .conf download, copy", async () => {
     const { page, sid } = b;
     await open(page, dev, "peers", ".wgmgr-add");
@@ -325,6 +352,56 @@ describe.skipIf(!HAVE_CHROMIUM)("wgmgr pages in Chromium: setup, devices, QR, ap
     await expect.poll(() => page.locator(".wgmgr-stale").count(), { timeout: 10_000 }).toBe(0);
   }, 60_000);
 
+  it("the overview: a failed update of the running tunnel is shown; the poll reuses its ubus declaration", async () => {
+    const { page } = b;
+    const state = readLive(dev.liveDir, "wg0");
+    const full = state.peers.length;
+    state.peers = state.peers.slice(1);
+    writeLive(dev.liveDir, state);
+    await open(page, dev, "overview", ".wgmgr-stale");
+
+    // every poll calls `status`, with the one rpc.declare made at load
+    const statusCalls = () => dev.calls.filter((c: string[]) => c[2] === "status").length;
+    const polled = statusCalls();
+    const declared = await page.evaluate(async () => {
+      const rpc = await (window as any).L.require("rpc");
+      const declare = rpc.declare;
+      let n = 0;
+      rpc.declare = function (this: unknown, ...args: unknown[]) {
+        n++;
+        return declare.apply(this, args);
+      };
+      await new Promise((r) => setTimeout(r, 2500));
+      rpc.declare = declare;
+      return n;
+    });
+    expect(statusCalls()).toBeGreaterThanOrEqual(polled + 2);
+    expect(declared).toBe(0);
+
+    // a ubus status other than 0 (here 9, "Unspecified error") is a failure, and it is shown
+    dev.fake("sync", () => [9]);
+    try {
+      await page.click(".wgmgr-stale .wgmgr-sync");
+      const failure = page.locator('.alert-message.error:has-text("The running tunnel wg0 was not updated")');
+      await expect.poll(() => failure.count()).toBe(1);
+      expect(await failure.textContent()).toContain("ubus code 9");
+      expect(readLive(dev.liveDir, "wg0").peers.length).toBe(full - 1);
+      expect(await page.locator(".wgmgr-stale").count()).toBe(1);
+
+      // rpcd's bare status [0] (a method's empty object) is an empty reply, not a failure
+      dev.fake("sync", () => [0]);
+      const reply = await page.evaluate(() =>
+        (window as any).L.require("wgmgr").then((wg: any) => wg.call("sync", { interface: "wg0" })),
+      );
+      expect(reply).toEqual({});
+    } finally {
+      dev.fake("sync");
+    }
+    await page.click(".wgmgr-stale .wgmgr-sync");
+    await until("sync restored the peers", () => readLive(dev.liveDir, "wg0").peers.length === full);
+    await expect.poll(() => page.locator(".wgmgr-stale").count(), { timeout: 10_000 }).toBe(0);
+  }, 60_000);
+
   it("edits a device: custom networks, keepalive off", async () => {
     const { page, sid } = b;
     await open(page, dev, "peers", peerRow("laptop"));
@@ -346,6 +423,26 @@ describe.skipIf(!HAVE_CHROMIUM)("wgmgr pages in Chromium: setup, devices, QR, ap
     expect(config).not.toContain("PersistentKeepalive");
   }, 60_000);
 
+  it("the device dialog: split tunnel shows the backend's split_allowed_ips; no custom networks is refused by the backend, next to the field", async () => {
+    const { page, sid } = b;
+    await open(page, dev, "peers", peerRow("laptop"));
+    await page.click(`${peerRow("laptop")} .wgmgr-edit`);
+    const got = await dev.rpc(sid, "wgmgr", "get", {});
+    const split: string[] = got.result[1].interfaces[0].split_allowed_ips;
+    expect(split).toContain("192.168.1.0/24");
+    expect(await page.locator('label[for="wgmgr-tunnel-split"]').textContent()).toContain(`(split tunnel): ${split.join(", ")}`);
+
+    const updates = () => dev.calls.filter((c: string[]) => c[2] === "update_peer").length;
+    const before = updates();
+    expect(await page.isChecked("#wgmgr-tunnel-custom")).toBe(true);
+    await page.fill("#wgmgr-custom", "");
+    await page.click(".wgmgr-save");
+    await expect.poll(() => page.locator('[data-field="custom"] .wgmgr-error').textContent()).toContain("the networks the device should reach");
+    expect(updates()).toBe(before + 1);
+    await page.click(".modal .cbi-button-neutral");
+    expect(await backendConfig(dev, sid, "laptop")).toContain("AllowedIPs = 192.168.0.0/16");
+  }, 60_000);
+
   it("disables a device and deletes one after confirming; Save & Apply updates the tunnel and the overview", async () => {
     const { page } = b;
     await open(page, dev, "peers", peerRow("laptop"));
@@ -365,6 +462,29 @@ describe.skipIf(!HAVE_CHROMIUM)("wgmgr pages in Chromium: setup, devices, QR, ap
     expect(await page.locator(overviewRow("iPhone")).count()).toBe(0);
   }, 60_000);
 
+  it("a sync that fails after Save & Apply is shown and stays pending; the next page finishes it", async () => {
+    const { page } = b;
+    const pending = () => page.evaluate(() => sessionStorage.getItem("wgmgr-sync-pending"));
+    const livePeers = () => dev.live().find((i: any) => i.name === "wg0")?.peers.length;
+    dev.fake("sync", () => [0, { error: "SYNC_FAILED", message: "wg syncconf failed (simulated)" }]);
+    try {
+      await open(page, dev, "peers", peerRow("laptop"));
+      await page.click(`${peerRow("laptop")} .wgmgr-toggle`);
+      await expect.poll(() => page.locator(peerRow("laptop")).textContent()).toContain("Enabled");
+      await saveAndApply(page);
+      const failure = page.locator('.alert-message.error:has-text("The running tunnel wg0 was not updated: wg syncconf failed (simulated)")');
+      await expect.poll(() => failure.count(), { timeout: 10_000 }).toBeGreaterThan(0);
+      expect(await pending()).toBe("1");
+      expect(livePeers()).toBe(0); // netifd ignored the peer-only change, and the sync failed
+    } finally {
+      dev.fake("sync");
+    }
+    await open(page, dev, "overview", overviewRow("laptop"));
+    await until("the next page synced", () => livePeers() === 1);
+    await expect.poll(() => pending()).toBeNull();
+    expect(await page.locator(".alert-message.error").count()).toBe(0);
+  }, 60_000);
+
   it("adds and removes a persistent route", async () => {
     const { page } = b;
     await open(page, dev, "routes", ".wgmgr-add-route");
@@ -373,6 +493,14 @@ describe.skipIf(!HAVE_CHROMIUM)("wgmgr pages in Chromium: setup, devices, QR, ap
     await expect.poll(() => page.locator('[data-field="target"] .wgmgr-error').textContent()).toContain("write 192.168.200.0/24");
     await page.fill("#wgmgr-target", "192.168.200.0/24");
     await page.fill("#wgmgr-gateway", "192.168.100.3");
+    // the metric is checked by the backend's own check, in the page
+    const adds = () => dev.calls.filter((c: string[]) => c[2] === "add_route").length;
+    const before = adds();
+    await page.fill("#wgmgr-metric", "-1");
+    await page.click(".wgmgr-add-route");
+    await expect.poll(() => page.locator('[data-field="metric"] .wgmgr-error').textContent()).toContain("whole number from 0 (lower numbers win)");
+    expect(adds()).toBe(before);
+    await page.fill("#wgmgr-metric", "");
     await page.click(".wgmgr-add-route");
     const row = page.locator('.wgmgr-route-table tr[data-route]:has-text("192.168.200.0/24")');
     await expect.poll(() => row.count()).toBe(1);

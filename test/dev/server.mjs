@@ -155,6 +155,7 @@ export async function startDevServer(opts = {}) {
   const sessions = new Map();
   let pending = null; // the apply awaiting confirmation (rpcd keeps one)
   const calls = []; // every ubus call, for tests: [user, object, method]
+  const fakes = new Map(); // wgmgr method -> (args) => ubus result, for tests (see fake())
 
   const sessionDir = (sid) => join(rundir, "rpcd", `uci-${sid}`);
 
@@ -237,7 +238,8 @@ export async function startDevServer(opts = {}) {
   async function ubusCall(s, object, method, args) {
     calls.push([s.user, object, method]);
     if (object === "wgmgr") {
-      const r = await callWgmgr(method, args);
+      const fake = fakes.get(method);
+      const r = fake ? fake(args) : await callWgmgr(method, args);
       if (!QUIET.includes(method)) {
         const { ubus_rpc_session, ...shown } = args;
         log(`${s.user}: wgmgr ${method} ${JSON.stringify(shown)} -> ${r[1]?.error ? `${r[1].error} (${r[1].field ?? ""})` : r[0]}`);
@@ -527,6 +529,15 @@ for _, cfg in ipairs(arg) do assert(c:commit(cfg)) end`;
     confdir,
     rundir,
     calls,
+    /**
+     * Answers `wgmgr <method>` with `result(args)`, a ubus result such as [0, {...}],
+     * [0] or [9], instead of running the plugin (e.g. a sync that fails); without
+     * `result`, the plugin answers again.
+     */
+    fake(method, result) {
+      if (result) fakes.set(method, result);
+      else fakes.delete(method);
+    },
     /** A session as a login would create it (for calls from tests without a browser). */
     login,
     /** The CSRF token LuCI puts into the page of a session (L.env.token). */

@@ -8,17 +8,26 @@ import type { Reply, Wg } from "../../wgmgr";
 
 declare const wg: Wg;
 const {
-  ago, badge, bytes, button, call, notSetUp, readonly, watchApply
+  ago, badge, bytes, button, call, notSetUp, page, readonly, sync, table, watchApply
 } = wg;
 
 const COLUMNS = [_("Device"), _("Status"), _("Latest handshake"), _("Endpoint"), _("Received"), _("Sent")];
+
+/** Refills `node` with `build()` only when `sig` differs from what it shows: the poll leaves unchanged parts alone. */
+function redraw(node: HTMLElement, sig: unknown[], build: () => unknown): void {
+  const s = JSON.stringify(sig);
+  if (node.dataset.sig !== s) {
+    node.dataset.sig = s;
+    dom.content(node, build());
+  }
+}
 
 function statusBadge(p: Reply): HTMLElement {
   if (p.enabled === false) return badge(_("Disabled"), "off");
   return p.online ? badge(_("Online"), "ok") : badge(_("Offline"), "warn");
 }
 
-function cells(p: Reply, hs: string): (string | Node)[] {
+function cells(p: Reply, hs: string): HTMLElement[] {
   return [
     E("strong", {}, [p.name ?? _("Unknown device")]),
     statusBadge(p),
@@ -26,15 +35,13 @@ function cells(p: Reply, hs: string): (string | Node)[] {
     p.endpoint ?? "—",
     bytes(p.rx_bytes ?? 0),
     bytes(p.tx_bytes ?? 0),
-  ];
+  ].map((c) => E("td", { class: "td" }, [c]));
 }
 
 /** One interface: its summary line and a peer table whose rows are kept by public key. */
 function interfaceSection(i: Reply, now: number): { node: HTMLElement; update(i: Reply, now: number): void } {
   const summary = E("p", { class: "wgmgr-summary" });
-  const table = E("table", { class: "table cbi-section-table wgmgr-peers" }, [
-    E("tr", { class: "tr table-titles" }, COLUMNS.map((c) => E("th", { class: "th" }, [c]))),
-  ]);
+  const peers = table("wgmgr-peers", COLUMNS);
   const empty = E("p", { class: "wgmgr-nopeers" }, [
     _("No devices yet. "),
     E("a", { href: L.url("admin/services/wgmgr/peers") }, [_("Add a device")]),
@@ -43,27 +50,18 @@ function interfaceSection(i: Reply, now: number): { node: HTMLElement; update(i:
   // netifd does not restart the tunnel for peer-only changes (e.g. applied from another
   // page): the backend says when the running peers differ from the saved ones.
   const stale = E("div");
-  let staleShown = false;
 
   const update = (i: Reply, now: number): void => {
-    const isStale = i.up && i.in_sync === false;
-    if (isStale !== staleShown) {
-      staleShown = isStale;
-      dom.content(
-        stale,
-        isStale
-          ? E("div", { class: "alert-message warning wgmgr-stale" }, [
-              _("The running tunnel does not match the saved devices yet. "),
-              readonly()
-                ? ""
-                : button(_("Update the running tunnel"), "apply wgmgr-sync", () =>
-                    call("sync", { interface: i.name }).then(() => undefined, () => undefined),
-                  ),
-            ])
-          : [],
-      );
-    }
-    dom.content(summary, [
+    const isStale = !!i.up && i.in_sync === false;
+    redraw(stale, [isStale], () =>
+      isStale
+        ? E("div", { class: "alert-message warning wgmgr-stale" }, [
+            _("The running tunnel does not match the saved devices yet. "),
+            readonly() ? "" : button(_("Update the running tunnel"), "apply wgmgr-sync", () => sync(i.name)),
+          ])
+        : [],
+    );
+    redraw(summary, [i.up, i.listen_port, i.addresses, i.public_key], () => [
       i.up ? badge(_("Running"), "ok") : badge(_("Not running"), "warn"),
       " ",
       _("UDP port %s").format(i.listen_port ?? "—"),
@@ -82,12 +80,8 @@ function interfaceSection(i: Reply, now: number): { node: HTMLElement; update(i:
         rows.set(key, tr);
       }
       const hs = p.latest_handshake > 0 ? ago(Math.max(0, now - p.latest_handshake)) : _("never");
-      const sig = JSON.stringify([p.name, p.enabled, p.online, hs, p.endpoint, p.rx_bytes, p.tx_bytes]);
-      if (tr.dataset.sig !== sig) {
-        tr.dataset.sig = sig;
-        dom.content(tr, cells(p, hs).map((c) => E("td", { class: "td" }, [c])));
-      }
-      if (!tr.parentNode) table.appendChild(tr);
+      redraw(tr, [p.name, p.enabled, p.online, hs, p.endpoint, p.rx_bytes, p.tx_bytes], () => cells(p, hs));
+      if (!tr.parentNode) peers.appendChild(tr);
     }
     for (const [key, tr] of rows) {
       if (!seen.has(key)) {
@@ -96,11 +90,11 @@ function interfaceSection(i: Reply, now: number): { node: HTMLElement; update(i:
       }
     }
     empty.style.display = rows.size ? "none" : "";
-    table.style.display = rows.size ? "" : "none";
+    peers.style.display = rows.size ? "" : "none";
   };
 
   update(i, now);
-  const node = E("div", { class: "cbi-section", "data-interface": i.name }, [E("h3", {}, [i.name]), summary, stale, table, empty]);
+  const node = E("div", { class: "cbi-section", "data-interface": i.name }, [E("h3", {}, [i.name]), summary, stale, peers, empty]);
   return { node, update };
 }
 
@@ -111,17 +105,18 @@ export default view.extend({
 
   render(status: Reply) {
     watchApply();
+    const warning = E("div");
     const body = E("div", { class: "wgmgr-interfaces" });
     const sections = new Map<string, ReturnType<typeof interfaceSection>>();
 
+    /** Brings the page up to date with a `status` reply: at the start and on every poll. */
     const draw = (s: Reply): void => {
+      redraw(warning, [s.wg_available], () =>
+        s.wg_available === false ? E("div", { class: "alert-message warning" }, [_("The wg command is missing: install wireguard-tools.")]) : [],
+      );
       const list: Reply[] = s.interfaces || [];
-      if (!list.length) {
-        sections.clear();
-        dom.content(body, notSetUp());
-        return;
-      }
-      if (!sections.size) dom.content(body, []);
+      // no interface: the invitation to set up (the loops below then drop every section)
+      redraw(body, [!list.length], () => (list.length ? [] : notSetUp()));
       const names = new Set(list.map((i) => i.name));
       for (const [name, sec] of sections) {
         if (!names.has(name)) {
@@ -140,32 +135,10 @@ export default view.extend({
       }
     };
 
-    const warning = E("div");
-    const showWarning = (s: Reply): void => {
-      dom.content(
-        warning,
-        s.wg_available === false ? E("div", { class: "alert-message warning" }, [_("The wg command is missing: install wireguard-tools.")]) : [],
-      );
-    };
-
     draw(status);
-    showWarning(status);
-    poll.add(() =>
-      call("status").then(
-        (s) => {
-          draw(s);
-          showWarning(s);
-        },
-        () => undefined,
-      ),
-    );
+    poll.add(() => call("status").then(draw, () => undefined));
 
-    return E("div", {}, [
-      E("h2", { name: "content" }, [_("WireGuard")]),
-      E("div", { class: "cbi-map-descr" }, [_("The devices that connect to this router through WireGuard, refreshed every few seconds.")]),
-      warning,
-      body,
-    ]);
+    return page(_("WireGuard"), _("The devices that connect to this router through WireGuard, refreshed every few seconds."), warning, body);
   },
 
   handleSaveApply: null,

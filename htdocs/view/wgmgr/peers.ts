@@ -1,17 +1,17 @@
-// require: view dom ui wgmgr as wg
+// require: view ui wgmgr as wg
 //
 // Peers: the devices of each interface. Add and edit happen in a dialog; every change
 // is staged in the LuCI session and becomes active with Save & Apply. After adding,
 // and on demand, the device's configuration is shown as a QR code, a .conf download
 // and text to copy. A read-only user sees the list without any of the actions.
 
-import type { Failure, Reply, Wg } from "../../wgmgr";
+import type { Failure, Reply, Stage, Wg } from "../../wgmgr";
 
 declare const wg: Wg;
 const {
-  applyStaged, badge, button, call, check, checkKeepalive, checkPeerName, checkbox, clearErrors,
-  formatCidr, input, networkOf, networks, notSetUp, parseCidr, radioValue, radios,
-  readonly, row, showConfig, showError, staged, watchApply, wholeNumber
+  badge, button, call, check, checkKeepalive, checkPeerName, checkbox, clearErrors, formatAddress,
+  input, list, listView, maxPrefix, parseCidr, radioValue, radios, readonly, report, row,
+  showConfig, showError, table, wholeNumber
 } = wg;
 
 function tunnelText(p: Reply): string {
@@ -20,18 +20,20 @@ function tunnelText(p: Reply): string {
   return _("Custom: %s").format((p.client_allowed_ips || []).join(", "));
 }
 
-/** The add (no `peer`) or edit dialog; `done` gets the backend's reply once the change is staged. */
-function peerDialog(iface: Reply, lans: string[], peer: Reply | undefined, done: (r: Reply) => void): void {
+/** A device's address as people write it: without /32 or /128 when it is a single address. */
+function host(a: string): string {
+  const c = parseCidr(a);
+  return c && c.prefix === maxPrefix(c.addr.family) ? formatAddress(c.addr) : a;
+}
+
+/** The add (no `peer`) or edit dialog; the change is staged with `stage`. After an add, the new device's configuration is shown. */
+function peerDialog(iface: Reply, peer: Reply | undefined, stage: Stage): void {
   // get() reports tunnel "full", "split" or "custom" (then client_allowed_ips are the networks)
   const mode: string = !peer ? "full" : peer.tunnel === "full" || peer.tunnel === "split" ? peer.tunnel : "custom";
   const custom: string[] = mode === "custom" ? peer!.client_allowed_ips || [] : [];
   const customInput = input("custom", custom.join(", "), "192.168.0.0/16, 10.8.0.0/24");
   const customRow = row("custom", _("Networks to reach"), customInput, _("Separate several networks with commas."));
   customRow.style.display = mode === "custom" ? "" : "none";
-  const splitNets = [...(iface.addresses || []).map((a: string) => {
-    const c = parseCidr(a, false);
-    return c ? formatCidr(networkOf(c)) : a;
-  }), ...lans].join(", ");
 
   const name = input("name", peer?.name ?? "", _("for example iPhone"));
   const subnets = input("subnets", (peer?.subnets || []).join(", "), "192.168.200.0/24");
@@ -49,7 +51,7 @@ function peerDialog(iface: Reply, lans: string[], peer: Reply | undefined, done:
         mode,
         [
           ["full", _("All traffic (full tunnel): browse as if at home")],
-          ["split", _("Only the home network (split tunnel): %s").format(splitNets)],
+          ["split", _("Only the home network (split tunnel): %s").format((iface.split_allowed_ips || []).join(", "))],
           ["custom", _("Custom networks")],
         ],
         (v) => (customRow.style.display = v === "custom" ? "" : "none"),
@@ -74,9 +76,8 @@ function peerDialog(iface: Reply, lans: string[], peer: Reply | undefined, done:
     const nameVal = name.value.trim();
     check("name", checkPeerName(nameVal));
     const t = radioValue(form, "tunnel");
-    const tunnel = t === "custom" ? networks("custom", customInput.value) : t;
-    if (t === "custom" && !tunnel.length) throw { error: "NO_ALLOWED_IPS", message: _("Give at least one network, like 192.168.0.0/16."), field: "custom" };
-    const nets = networks("subnets", subnets.value);
+    const tunnel = t === "custom" ? list("custom", customInput.value) : t;
+    const nets = list("subnets", subnets.value);
     const ka = wholeNumber("keepalive", keepalive.value, checkKeepalive);
     if (!peer) {
       Object.assign(args, { name: nameVal, tunnel, keepalive: ka, preshared_key: psk.checked, keep_private_key: keep.checked });
@@ -102,15 +103,15 @@ function peerDialog(iface: Reply, lans: string[], peer: Reply | undefined, done:
       showError(form, e as Failure);
       return;
     }
-    return call(peer ? "update_peer" : "add_peer", args).then(
-      (r) => {
-        ui.hideModal();
-        done(r);
-      },
-      (e: Failure) => showError(form, e, { tunnel: tunnelField() }),
-    );
+    // the backend's refusals of the tunnel (e.g. no networks) belong to the field in use
+    const fail = (e: Failure): void => showError(form, e, { tunnel: radioValue(form, "tunnel") === "custom" ? "custom" : "tunnel" });
+    // after an add, the warnings go into the configuration dialog
+    return stage(peer ? "update_peer" : "add_peer", args, fail, !!peer).then((r) => {
+      if (!r) return;
+      ui.hideModal();
+      if (!peer) showConfig((r.peer || {}).name, r.filename, r.config, r.warnings);
+    });
   };
-  const tunnelField = (): string => (radioValue(form, "tunnel") === "custom" ? "custom" : "tunnel");
 
   ui.showModal(peer ? _("Edit device") : _("Add a device"), [
     form,
@@ -137,110 +138,48 @@ function confirmDelete(p: Reply, done: () => unknown): void {
   ]);
 }
 
-function report(e: Failure): void {
-  ui.addNotification(null, E("p", {}, [e.message]), "error");
+function section(iface: Reply, stage: Stage): HTMLElement {
+  const ro = readonly();
+  const peers: Reply[] = iface.peers || [];
+  const head = [_("Device"), _("Tunnel"), _("Networks behind"), _("Keepalive"), _("State")];
+  if (!ro) head.push("");
+
+  const peerRow = (p: Reply): HTMLElement => {
+    const target = { interface: iface.name, peer: p.id };
+    const actions = ro
+      ? ""
+      : E("td", { class: "td right" }, [
+          button(_("Show config"), "action wgmgr-config", () =>
+            call("peer_config", target).then((r) => showConfig(r.name, r.filename, r.config, r.warnings, r.private_key_kept !== false), report),
+          ),
+          " ",
+          button(_("Edit"), "edit wgmgr-edit", () => peerDialog(iface, p, stage)),
+          " ",
+          button(p.enabled ? _("Disable") : _("Enable"), "neutral wgmgr-toggle", () => stage("update_peer", { ...target, enabled: !p.enabled })),
+          " ",
+          button(_("Delete"), "remove wgmgr-delete", () => confirmDelete(p, () => stage("remove_peer", target))),
+        ]);
+    return E("tr", { class: "tr", "data-peer": p.id }, [
+      E("td", { class: "td" }, [E("strong", {}, [p.name]), E("br"), E("small", {}, [(p.addresses || []).map(host).join(", ")])]),
+      E("td", { class: "td" }, [tunnelText(p)]),
+      E("td", { class: "td" }, [(p.subnets || []).join(", ") || "—"]),
+      E("td", { class: "td" }, [p.keepalive ? _("%d s").format(p.keepalive) : _("off")]),
+      E("td", { class: "td" }, [p.enabled ? badge(_("Enabled"), "ok") : badge(_("Disabled"), "off")]),
+      actions,
+    ]);
+  };
+
+  return E("div", { class: "cbi-section", "data-interface": iface.name }, [
+    E("h3", {}, [_("Devices on %s").format(iface.name)]),
+    ro ? "" : E("div", { class: "cbi-section-create" }, [button(_("Add a device"), "add wgmgr-add", () => peerDialog(iface, undefined, stage))]),
+    peers.length ? table("wgmgr-peer-table", head, peers.map(peerRow)) : E("p", {}, [E("em", {}, [_("No devices yet.")])]),
+  ]);
 }
 
-export default view.extend({
-  load() {
-    return call("get");
-  },
-
-  render(data: Reply) {
-    watchApply();
-    const ro = readonly();
-    const body = E("div");
-
-    const refresh = (): Promise<void> =>
-      call("get").then((d) => {
-        data = d;
-        draw();
-      }, report);
-    const stage = (method: string, args: Reply): Promise<void> =>
-      call(method, args).then((r) => {
-        staged(r);
-        return refresh();
-      }, report);
-
-    const peerRow = (iface: Reply, p: Reply): HTMLElement => {
-      const actions = ro
-        ? []
-        : [
-            button(_("Show config"), "action wgmgr-config", () =>
-              call("peer_config", { interface: iface.name, peer: p.id }).then(
-                (r) => showConfig(r.name, r.filename, r.config, r.warnings, r.private_key_kept !== false),
-                report,
-              ),
-            ),
-            " ",
-            button(_("Edit"), "edit wgmgr-edit", () =>
-              peerDialog(iface, data.lan_subnets || [], p, (r) => {
-                staged(r);
-                void refresh();
-              }),
-            ),
-            " ",
-            button(p.enabled ? _("Disable") : _("Enable"), "neutral wgmgr-toggle", () =>
-              stage("update_peer", { interface: iface.name, peer: p.id, enabled: !p.enabled }),
-            ),
-            " ",
-            button(_("Delete"), "remove wgmgr-delete", () => confirmDelete(p, () => stage("remove_peer", { interface: iface.name, peer: p.id }))),
-          ];
-      return E("tr", { class: "tr", "data-peer": p.id }, [
-        E("td", { class: "td" }, [E("strong", {}, [p.name]), E("br"), E("small", {}, [(p.addresses || []).map((a: string) => a.replace(/\/(32|128)$/, "")).join(", ")])]),
-        E("td", { class: "td" }, [tunnelText(p)]),
-        E("td", { class: "td" }, [(p.subnets || []).join(", ") || "—"]),
-        E("td", { class: "td" }, [p.keepalive ? _("%d s").format(p.keepalive) : _("off")]),
-        E("td", { class: "td" }, [p.enabled ? badge(_("Enabled"), "ok") : badge(_("Disabled"), "off")]),
-        ro ? "" : E("td", { class: "td right" }, actions),
-      ]);
-    };
-
-    const section = (iface: Reply): HTMLElement => {
-      const peers: Reply[] = iface.peers || [];
-      const head = [_("Device"), _("Tunnel"), _("Networks behind"), _("Keepalive"), _("State")];
-      if (!ro) head.push("");
-      return E("div", { class: "cbi-section", "data-interface": iface.name }, [
-        E("h3", {}, [_("Devices on %s").format(iface.name)]),
-        ro
-          ? ""
-          : E("div", { class: "cbi-section-create" }, [
-              button(_("Add a device"), "add wgmgr-add", () =>
-                peerDialog(iface, data.lan_subnets || [], undefined, (r) => {
-                  staged(r, false); // the warnings go into the dialog
-                  const p = r.peer || {};
-                  showConfig(p.name, r.filename, r.config, r.warnings);
-                  void refresh();
-                }),
-              ),
-            ]),
-        peers.length
-          ? E("table", { class: "table cbi-section-table wgmgr-peer-table" }, [
-              E("tr", { class: "tr table-titles" }, head.map((h) => E("th", { class: "th" }, [h]))),
-              ...peers.map((p) => peerRow(iface, p)),
-            ])
-          : E("p", {}, [E("em", {}, [_("No devices yet.")])]),
-      ]);
-    };
-
-    const draw = (): void => {
-      const list: Reply[] = data.interfaces || [];
-      dom.content(body, list.length ? list.map(section) : notSetUp());
-    };
-    draw();
-
-    return E("div", {}, [
-      E("h2", { name: "content" }, [_("WireGuard devices")]),
-      E("div", { class: "cbi-map-descr" }, [
-        _("Phones, laptops and sites that may connect. Changes are collected until you press Save & Apply."),
-      ]),
-      body,
-    ]);
-  },
-
-  handleSaveApply(ev: Event, mode?: string) {
-    return applyStaged(ev, mode);
-  },
-  handleSave: null,
-  handleReset: null,
-});
+export default view.extend(
+  listView(
+    _("WireGuard devices"),
+    _("Phones, laptops and sites that may connect. Changes are collected until you press Save & Apply."),
+    section,
+  ),
+);

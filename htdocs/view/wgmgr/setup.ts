@@ -10,20 +10,34 @@ import type { Failure, Reply, Wg } from "../../wgmgr";
 declare const wg: Wg;
 const {
   applyStaged, call, check, checkDnsServer, checkHost, checkInterfaceAddress, checkMtu, checkPort,
-  clearErrors, formatCidr, input, networkOf, parseCidr, radioValue, radios, readonly, row,
-  showError, splitList, staged, watchApply, wholeNumber
+  clearErrors, formatCidr, input, list, networkOf, page, parseCidr, radioValue, radios, readonly,
+  row, showError, staged, watchApply, wholeNumber
 } = wg;
 
 const IFACE = "wg0";
-const FIELDS = ["listen_port", "address", "mtu", "endpoint_host", "dns"] as const;
-type Values = Record<(typeof FIELDS)[number] | "zone", string>;
+
+/**
+ * One parser per field, for both the request and the preview: the field's value for
+ * `setup` from the trimmed text, or a thrown Failure naming the field.
+ */
+const PARSE = {
+  listen_port: (t: string) => wholeNumber("listen_port", t, checkPort, true),
+  address: (t: string) => (check("address", checkInterfaceAddress(t, 4)), parseCidr(t)!),
+  mtu: (t: string) => wholeNumber("mtu", t, checkMtu),
+  endpoint_host: (t: string) => (t && check("endpoint_host", checkHost(t)), t),
+  dns: (t: string) => list("dns", t, checkDnsServer),
+};
+type Field = keyof typeof PARSE;
+const FIELDS = Object.keys(PARSE) as Field[];
+type Values = Record<Field | "zone", string>;
+type Parsed = { [F in Field]: ReturnType<(typeof PARSE)[F]> };
 
 function initialValues(d: Reply): Values {
   const c: Reply = d.exists ? d.current || {} : d;
   const addrs: string[] = d.exists ? c.addresses || [] : [d.address];
   return {
     listen_port: String(c.listen_port ?? 51820),
-    address: addrs.find((a) => a.indexOf(":") < 0) ?? "",
+    address: addrs.find((a) => parseCidr(a, true)?.addr.family === 4) ?? "",
     mtu: c.mtu != null ? String(c.mtu) : "",
     zone: c.zone || "lan",
     endpoint_host: c.endpoint_host ?? "",
@@ -31,45 +45,51 @@ function initialValues(d: Reply): Values {
   };
 }
 
-/** The request for `setup`; throws a Failure naming the first bad field. */
-function request(v: Values): Reply {
-  const port = wholeNumber("listen_port", v.listen_port, checkPort);
-  if (port === undefined) check("listen_port", checkPort(NaN));
-  const address = v.address.trim();
-  check("address", checkInterfaceAddress(address, 4));
-  const mtu = wholeNumber("mtu", v.mtu, checkMtu);
-  const host = v.endpoint_host.trim();
-  if (host) check("endpoint_host", checkHost(host));
-  const dns = splitList(v.dns);
-  for (const d of dns) check("dns", checkDnsServer(d));
-  return { interface: IFACE, listen_port: port, address, mtu, zone: v.zone, endpoint_host: host, dns };
+/** Every field parsed, in form order; the first that does not parse throws, or with `partial` is left out. */
+function parse(v: Values, partial?: boolean): Partial<Parsed> {
+  const p: Reply = {};
+  for (const f of FIELDS) {
+    try {
+      p[f] = PARSE[f](v[f].trim());
+    } catch (e) {
+      if (!partial) throw e;
+    }
+  }
+  return p;
 }
 
-/** What the router gets, from the values as typed so far ("…" for what is not valid yet). */
+/** The request for `setup`; throws a Failure naming the first bad field. */
+function request(v: Values): Reply {
+  const p = parse(v) as Parsed;
+  return { ...p, interface: IFACE, address: formatCidr(p.address), zone: v.zone };
+}
+
+/** What the router gets, from the values as typed so far ("…" for a field that does not parse). */
 function preview(v: Values): HTMLElement {
-  const port = checkPort(Number(v.listen_port)) ? "…" : v.listen_port;
-  const c = parseCidr(v.address.trim(), false);
-  const ok = c && !checkInterfaceAddress(v.address.trim(), 4);
-  const host = v.endpoint_host.trim();
+  const p = parse(v, true);
+  const port = p.listen_port ?? "…";
+  const c = p.address;
   const items = [
-    _("Network interface %s (WireGuard) on UDP port %s, address %s%s.").format(IFACE, port, ok ? v.address.trim() : "…", v.mtu ? ", MTU " + v.mtu : ""),
-    _("A route to %s through %s.").format(ok ? formatCidr(networkOf(c!)) : "…", IFACE),
+    _("Network interface %s (WireGuard) on UDP port %s, address %s%s.").format(IFACE, port, c ? formatCidr(c) : "…", v.mtu.trim() ? ", MTU " + (p.mtu ?? "…") : ""),
+    _("A route to %s through %s.").format(c ? formatCidr(networkOf(c)) : "…", IFACE),
     _("Firewall rule wgmgr_%s_handshake: accept UDP port %s from the Internet (WAN), so devices can connect.").format(IFACE, port),
     v.zone === "own"
       ? _("A firewall zone of its own (wgmgr_%s_zone) that may reach the LAN and the Internet.").format(IFACE)
       : _('%s joins the firewall zone "lan": devices in the tunnel reach your home network.').format(IFACE),
-    host
-      ? _("Devices connect to %s:%s and use DNS %s.").format(host, port, v.dns.trim() || "-")
+    v.endpoint_host.trim()
+      ? _("Devices connect to %s:%s and use DNS %s.").format(p.endpoint_host ?? "…", port, p.dns ? p.dns.join(", ") || "-" : "…")
       : _("No public address: devices would not know where to connect. Enter your DDNS name or WAN address."),
   ];
   return E("ul", {}, items.map((t) => E("li", {}, [t])));
 }
 
-// Set by render(): the form's save (stage) and reset, used by the page footer.
-let save = (): Promise<boolean> => Promise.resolve(false);
-let reset = (): void => undefined;
+/** The form's save (stage) and reset, set by render() for the page footer. */
+interface Form {
+  save(): Promise<boolean>;
+  reset(): void;
+}
 
-export default view.extend({
+export default view.extend<Reply, Form>({
   load() {
     return call("defaults", { interface: IFACE });
   },
@@ -79,7 +99,7 @@ export default view.extend({
     const start = initialValues(d);
     const shown = E("div", { class: "wgmgr-preview" });
     const inputs: Record<string, HTMLInputElement> = {};
-    const field = (name: (typeof FIELDS)[number], label: string, placeholder: string, help: string, type = "text"): HTMLElement => {
+    const field = (name: Field, label: string, placeholder: string, help: string, type = "text"): HTMLElement => {
       const i = (inputs[name] = input(name, start[name], placeholder, type));
       i.addEventListener("input", () => update());
       return row(name, label, i, help);
@@ -113,7 +133,7 @@ export default view.extend({
     if (readonly()) form.querySelectorAll("input").forEach((i) => ((i as HTMLInputElement).disabled = true));
     update();
 
-    save = () => {
+    this.save = () => {
       clearErrors(form);
       let args: Reply;
       try {
@@ -127,36 +147,37 @@ export default view.extend({
         (e: Failure) => (showError(form, e), false),
       );
     };
-    reset = () => {
+    this.reset = () => {
       clearErrors(form);
       for (const n of FIELDS) inputs[n].value = start[n];
       (form.querySelector(`input[value="${start.zone}"]`) as HTMLInputElement).checked = true;
       update();
     };
 
-    return E("div", {}, [
-      E("h2", { name: "content" }, [_("WireGuard server")]),
-      E("div", { class: "cbi-map-descr" }, [
-        d.exists
-          ? _("The server %s exists; its key stays the same when you change it, so devices keep working.").format(IFACE)
-          : _("Set up the server once: check the suggestions, then press Save & Apply."),
-      ]),
+    return page(
+      _("WireGuard server"),
+      d.exists
+        ? _("The server %s exists; its key stays the same when you change it, so devices keep working.").format(IFACE)
+        : _("Set up the server once: check the suggestions, then press Save & Apply."),
       // e.g. a WAN address behind carrier-grade NAT: no device could reach this router.
       ...(d.warnings || []).map((w: string) => E("div", { class: "alert-message warning wgmgr-warning" }, [w])),
       form,
       E("div", { class: "cbi-section" }, [E("h3", {}, [d.exists ? _("What the router has") : _("What will be created")]), shown]),
-    ]);
+    );
   },
 
+  save: () => Promise.resolve(false),
+  reset() {},
+
   handleSave() {
-    return save();
+    return this.save();
   },
   handleSaveApply(ev: Event, mode?: string) {
-    return save().then((ok) => {
+    return this.save().then((ok) => {
       if (ok) applyStaged(ev, mode);
     });
   },
   handleReset() {
-    reset();
+    this.reset();
   },
 });

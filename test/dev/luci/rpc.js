@@ -5,11 +5,14 @@
 /*
  * A small stand-in for LuCI's rpc.js, for the wgmgr dev preview. rpc.declare() as
  * LuCI documents it: positional arguments become the named `params`; the call goes
- * out as JSON-RPC {method: "call", params: [sid, object, method, args]}; a non-zero
- * ubus status resolves with the numeric code (or rejects with `reject: true`);
- * `expect` picks a key of the reply and falls back to its default when the key is
- * missing or of another type; `filter` post-processes the reply. JSON-RPC errors
- * (such as uhttpd's -32002 "Access denied") reject.
+ * out as JSON-RPC {method: "call", params: [sid, object, method, args]}; the reply
+ * is the data of the ubus result [status, data], or the bare status when there is
+ * no data (rpcd answers an empty object with [0]); a non-zero status resolves with
+ * the numeric code, or rejects with `reject: true` ("... failed with ubus code N:
+ * ..."); `expect` picks a key of the reply (the key '' the whole reply) and falls
+ * back to its default when the key is missing or of another type (so
+ * `expect: { '': {} }` turns [0] into {}); `filter` post-processes the reply.
+ * JSON-RPC errors (such as uhttpd's -32002 "Access denied") reject.
  *
  * Written for wgmgr; not a copy of LuCI.
  */
