@@ -25,6 +25,7 @@ import {
   findPeer,
   interfaceAddresses,
   isOwnedBy,
+  lanAddresses,
   lanSubnets,
   otherNetworks,
   owned,
@@ -130,21 +131,13 @@ export function planSetup(m: Model, req: SetupRequest, newKey?: { privateKey: st
   if (req.dns !== undefined) m.set("wgmgr", iface, "dns", req.dns);
   else if (existing === undefined) {
     // Clients resolve names through the router by default (its LAN address).
-    const lan = lanRouterAddress(m);
-    if (lan !== undefined) m.set("wgmgr", iface, "dns", [lan]);
+    const lan = lanAddresses(m)[0];
+    if (lan !== undefined) m.set("wgmgr", iface, "dns", [formatAddress(lan.addr)]);
   }
 
   planHandshakeRule(m, iface, port, warnings);
   planZone(m, iface, req.zone ?? ((opt(meta, "zone") as ZoneMode | undefined) ?? "lan"), warnings);
   return warnings;
-}
-
-function lanRouterAddress(m: Model): string | undefined {
-  const lan = m.section("network", "lan");
-  const ip = opt(lan, "ipaddr");
-  if (ip === undefined) return undefined;
-  const c = parseCidr(ip, true);
-  return c === undefined ? undefined : formatAddress(c.addr);
 }
 
 /** A tunnel subnet must not overlap the LAN, another interface or another tunnel. */

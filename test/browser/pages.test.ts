@@ -77,6 +77,13 @@ async function open(page: Page, dev: Dev, name: string, ready: string): Promise<
   await page.waitForSelector(ready);
 }
 
+/** Closes a browser context and stops (and deletes) its dev server; either may be missing after a failed start. */
+async function stop(b: { ctx: BrowserContext } | undefined, dev: Dev | undefined): Promise<void> {
+  await b?.ctx.close();
+  await dev?.close();
+  dev?.cleanup();
+}
+
 async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, name), fullPage: true });
@@ -160,11 +167,7 @@ describe.skipIf(!HAVE_CHROMIUM)("wgmgr pages in Chromium: setup, devices, QR, ap
     b = await browserFor(dev, "root");
   }, 60_000);
 
-  afterAll(async () => {
-    await b?.ctx.close();
-    await dev?.close();
-    dev?.cleanup();
-  });
+  afterAll(() => stop(b, dev));
 
   it("shows an empty state that leads to the server setup", async () => {
     await open(b.page, dev, "overview", ".wgmgr-empty");
@@ -565,9 +568,7 @@ describe.skipIf(!HAVE_CHROMIUM)("a router whose WAN address is behind carrier-gr
       expect(warning).toContain("relay");
       expect(b.errors).toEqual([]);
     } finally {
-      await b.ctx.close();
-      await dev.close();
-      dev.cleanup();
+      await stop(b, dev);
     }
   }, 60_000);
 });
@@ -603,9 +604,7 @@ describe.skipIf(!HAVE_CHROMIUM)("wgmgr pages without LuCI's uqr module (OpenWrt 
       // the one expected error: the browser reports the missing uqr.js
       expect(b.errors.filter((e) => !/404/.test(e))).toEqual([]);
     } finally {
-      await b.ctx.close();
-      await dev.close();
-      dev.cleanup();
+      await stop(b, dev);
     }
   }, 60_000);
 });
@@ -654,11 +653,7 @@ describe.skipIf(!HAVE_CHROMIUM)("wgmgr pages with 250 devices", () => {
     b = await browserFor(dev, "root");
   }, 120_000);
 
-  afterAll(async () => {
-    await b?.ctx.close();
-    await dev?.close();
-    dev?.cleanup();
-  });
+  afterAll(() => stop(b, dev));
 
   it("renders the device list quickly and opens a device's dialog without delay", async () => {
     const { page } = b;
