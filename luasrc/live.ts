@@ -7,7 +7,7 @@ import * as json from "./json";
 import { Model, Section, flag, list, num, opt } from "./model";
 import { isPeerEnabled } from "./plan";
 import { netmaskToPrefix, peersOf, wgInterface } from "./router";
-import { run, runWithInput, shellQuote } from "./system";
+import { INITDIR, run, runWithInput, shellQuote } from "./system";
 
 export interface LivePeer {
   publicKey: string;
@@ -153,7 +153,7 @@ export function syncInterface(m: Model, ifaceName: string, warnings: string[], s
 
 /** Reloads a service after a commit; a missing service is a warning, not a failure. */
 export function reload(what: "network" | "firewall", warnings: string[]): void {
-  const cmd = what === "network" ? "ubus call network reload" : "/etc/init.d/firewall reload";
+  const cmd = what === "network" ? "ubus call network reload" : `${shellQuote(INITDIR + "/firewall")} reload`;
   const r = run(cmd, true);
   if (!r.ok) warnings.push(`Could not reload the ${what} (${cmd}): the change is saved and applies at the next restart.`);
 }

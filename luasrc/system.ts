@@ -7,6 +7,8 @@ import { fail } from "./errors";
 export const CONFDIR = os.getenv("WGMGR_CONFDIR");
 /** Runtime directory holding rpcd's session deltas (rpcd/uci-<sid>) and our lock. */
 export const RUNDIR = os.getenv("WGMGR_RUNDIR") ?? "/var/run";
+/** procd's init scripts; tests point it at recording stand-ins. */
+export const INITDIR = os.getenv("WGMGR_INITDIR") ?? "/etc/init.d";
 
 export function shellQuote(s: string): string {
   return "'" + string.gsub(s, "'", "'\\''")[0] + "'";

@@ -22,8 +22,11 @@ const listing = (file) =>
     .replace(/^(main|function) <.*$/gm, "$1")
     .replace(/\[\d+\]/g, "[]")
     .replace(/0x[0-9a-f]+/g, "0x");
-writeFileSync(join(dir, "packed.lua"), output.replace(/^#!.*\n/, ""));
-if (listing(src) !== listing(join(dir, "packed.lua"))) throw new Error("packing changed the program");
-rmSync(dir, { recursive: true });
+try {
+  writeFileSync(join(dir, "packed.lua"), output.replace(/^#!.*\n/, ""));
+  if (listing(src) !== listing(join(dir, "packed.lua"))) throw new Error("packing changed the program");
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
 writeFileSync(dest, output);
 chmodSync(dest, 0o755);

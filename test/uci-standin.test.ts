@@ -1,16 +1,16 @@
 // Proves that the libuci stand-in (test/lua/uci.lua) behaves like the real libuci Lua
-// binding: every case recorded in shared/fixtures/uci/libuci-lua.json is replayed
+// binding: every case recorded in test/fixtures/uci/libuci-lua.json is replayed
 // under lua5.1 and must give the same return values, config files and delta files.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const luaDir = join(here, "lua");
-const fixturesDir = process.env.WGMGR_FIXTURES_DIR ?? resolve(here, "../../shared/fixtures");
+const fixturesDir = join(here, "fixtures");
 const fixturePath = join(fixturesDir, "uci", "libuci-lua.json");
 
 interface FixtureCase {

@@ -1,10 +1,12 @@
 // The plugin's ubus API, run as rpcd runs it, on configs seeded from OpenWrt's defaults.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { afterEach, describe, expect, test } from "vitest";
 import { REPO, TestRouter, UciSection } from "../lib/router";
 
 let routers: TestRouter[] = [];
+// Each test's router is simulated (test/sim): the plugin's wg, ip, ubus, logger and init
+// scripts are recording stand-ins, so nothing here can reach the host's network.
 function router(files?: Record<string, string>): TestRouter {
   const r = new TestRouter({ files });
   routers.push(r);
@@ -393,16 +395,10 @@ describe("hand-made configurations", () => {
 });
 
 describe("the router's public address", () => {
-  // ubus cannot run here: the `make dev` stand-in (test/dev/bin/ubus) answers
-  // `ubus call network.interface.wan status` with WGMGR_DEV_WAN as the WAN address.
+  // The simulated router's netifd reports `wan` as the WAN's address (ubus call network.interface.wan status).
   const withWan = (wan: string): TestRouter => {
-    const r = router();
-    // Only ubus is a stand-in; wg stays the real one.
-    mkdirSync(`${r.dir}/bin`);
-    symlinkSync(`${REPO}/test/dev/bin/ubus`, `${r.dir}/bin/ubus`);
-    r.env.PATH = `${r.dir}/bin:${r.env.PATH}`;
-    r.env.WGMGR_DEV_WAN = wan;
-    r.env.WGMGR_DEV_LIVE = `${r.dir}/live`;
+    const r = new TestRouter({ live: true, wan });
+    routers.push(r);
     return r;
   };
 

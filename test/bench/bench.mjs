@@ -3,14 +3,15 @@
 // loads the same network config once), plus the peak memory of the process (VmHWM).
 // The libuci stand-in is pure Lua (the router's is C), so the floor loads through it too.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, copyFileSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync, copyFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
+import { removeTempDir, tempDir } from "../lib/temp.mjs";
+import { simEnv } from "../sim/sim.mjs";
 
 const REPO = resolve(import.meta.dirname, "../..");
 const PLUGIN = join(REPO, "build/root/usr/libexec/rpcd/wgmgr");
-const DEFAULTS = resolve(REPO, "../shared/fixtures/openwrt-defaults");
+const DEFAULTS = join(REPO, "test/fixtures/openwrt-defaults");
 const SIZES = [10, 100, 1000];
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
@@ -18,7 +19,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const key = () => randomBytes(32).toString("base64");
 
 function makeRouter(peers) {
-  const dir = mkdtempSync(join(tmpdir(), "wgmgr-bench-"));
+  const dir = tempDir("wgmgr-bench-");
   const conf = join(dir, "config");
   mkdirSync(conf);
   mkdirSync(join(dir, "run"));
@@ -34,7 +35,9 @@ function makeRouter(peers) {
   writeFileSync(join(conf, "network"), net);
   writeFileSync(join(conf, "wgmgr"), meta);
   const env = {
-    PATH: process.env.PATH,
+    // The simulated router with nothing running (test/sim): its commands answer as cheaply
+    // as the real tools, and nothing reaches the host's network.
+    ...simEnv(),
     LUA_PATH: join(REPO, "test/lua/?.lua") + ";;",
     WGMGR_CONFDIR: conf,
     WGMGR_RUNDIR: join(dir, "run"),
@@ -84,7 +87,7 @@ for (const n of SIZES) {
       const m = fn(rt);
       results[name].push(m.secs);
       rss[name] = Math.max(rss[name], m.rssKb);
-      rmSync(rt.dir, { recursive: true, force: true });
+      removeTempDir(rt.dir);
     }
   }
   const floor = median(results.floor);

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error plain JavaScript module
 import { startDevServer } from "../dev/server.mjs";
 // @ts-expect-error plain JavaScript module
-import { genkey, genpsk, pubkey, readLive, writeLive } from "../dev/sim.mjs";
+import { genkey, genpsk, pubkey, readLive, writeLive } from "../sim/sim.mjs";
 
 const REPO = resolve(import.meta.dirname, "../..");
 const CHROMIUM = "/usr/bin/chromium";

@@ -23,21 +23,21 @@
 // - /dev/handshake, /dev/live: dev-only helpers (not LuCI) to let a simulated device
 //                       connect and to look at the simulated interfaces.
 // The router's state lives in a temporary directory seeded from
-// ../shared/fixtures/openwrt-defaults, deleted on exit.
+// test/fixtures/openwrt-defaults, deleted on exit.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { handshake, listLive, networkReload } from "./sim.mjs";
+import { handshake, listLive, networkReload, simEnv } from "../sim/sim.mjs";
+import { removeTempDir, tempDir } from "../lib/temp.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO = resolve(HERE, "../..");
 const PLUGIN = join(REPO, "build/root/usr/libexec/rpcd/wgmgr");
 const RUNTIME = join(HERE, "luci");
-const DEFAULTS = resolve(REPO, "../shared/fixtures/openwrt-defaults");
+const DEFAULTS = join(REPO, "test/fixtures/openwrt-defaults");
 const MENU_DIR = join(REPO, "root/usr/share/luci/menu.d");
 const ACL_DIR = join(REPO, "root/usr/share/rpcd/acl.d");
 const LUA = "lua5.1";
@@ -121,7 +121,7 @@ function parseDelta(text) {
 
 export async function startDevServer(opts = {}) {
   if (!existsSync(PLUGIN)) throw new Error(`${PLUGIN} is missing: run \`make plugin\` first`);
-  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "wgmgr-dev-"));
+  const dir = opts.dir ?? tempDir("wgmgr-dev-");
   const confdir = join(dir, "config");
   const rundir = join(dir, "run");
   const live = join(dir, "live");
@@ -133,15 +133,11 @@ export async function startDevServer(opts = {}) {
   const log = opts.log ?? (() => undefined);
   const www = opts.www ?? join(REPO, "build/root/www");
   const env = {
-    PATH: `${join(HERE, "bin")}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+    ...simEnv({ log: join(dir, "commands.log"), live, wan: opts.wan }),
     LUA_PATH: join(REPO, "test/lua/?.lua") + ";;",
     WGMGR_CONFDIR: confdir,
     WGMGR_RUNDIR: rundir,
     UCI_SAVEDIR: join(dir, "uci-default"),
-    WGMGR_DEV_LIVE: live,
-    WGMGR_DEV_LOG: join(dir, "syslog"),
-    // The simulated WAN address (default 203.0.113.7); e.g. 100.72.3.4 plays carrier-grade NAT.
-    ...(opts.wan ? { WGMGR_DEV_WAN: opts.wan } : {}),
   };
   const applyEnv = {
     apply_rollback: 90,
@@ -198,6 +194,9 @@ export async function startDevServer(opts = {}) {
       const timer = setTimeout(() => p.kill("SIGKILL"), 60_000);
       p.stdout.on("data", (d) => (out += d));
       p.stderr.on("data", (d) => (err += d));
+      // A plugin that exits before reading all of its input (killed, or `list`) closes the
+      // pipe: that is its answer, not a reason for the server to die of EPIPE.
+      p.stdin.on("error", () => undefined);
       p.on("close", () => {
         clearTimeout(timer);
         if (err) log(`plugin stderr (${argv.join(" ")}): ${err.trim()}`);
@@ -282,6 +281,7 @@ local c = uci.cursor(${JSON.stringify(confdir)}, ${JSON.stringify(sessionDir(sid
 for _, cfg in ipairs(arg) do assert(c:commit(cfg)) end`;
     return new Promise((res, rej) => {
       const p = spawn(LUA, ["-", ...configs], { env });
+      p.stdin.on("error", () => undefined);
       let err = "";
       p.stderr.on("data", (d) => (err += d));
       p.on("close", (code) => (code === 0 ? res() : rej(new Error(err))));
@@ -511,11 +511,15 @@ for _, cfg in ipairs(arg) do assert(c:commit(cfg)) end`;
   }
 
   const server = http.createServer((req, res) => {
+    // A browser that hangs up mid-request (a page left while polling) is not an error.
+    req.on("error", () => undefined);
+    res.on("error", () => undefined);
     handle(req, res).catch((e) => {
       log(`error: ${e.stack ?? e}`);
       if (!res.headersSent) send(res, 500, String(e), "text/plain");
     });
   });
+  server.on("clientError", (_e, socket) => socket.destroy());
   await new Promise((res, rej) => {
     server.once("error", rej);
     server.listen(opts.port ?? 8080, opts.host ?? "127.0.0.1", res);
@@ -560,7 +564,7 @@ for _, cfg in ipairs(arg) do assert(c:commit(cfg)) end`;
       return new Promise((res) => server.close(() => res()));
     },
     cleanup() {
-      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+      if (!opts.dir) removeTempDir(dir);
     },
   };
 }
@@ -585,7 +589,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   });
   console.log(`wgmgr dev preview: ${dev.url}/`);
   console.log("  log in as root (full access) or viewer (read-only)");
-  console.log(`  simulated router: ${dev.confdir} (seeded from ../shared/fixtures/openwrt-defaults)`);
+  console.log(`  simulated router: ${dev.confdir} (seeded from test/fixtures/openwrt-defaults)`);
   console.log("  a device \"connects\": curl -d '{\"peer\":\"iPhone\"}' " + `${dev.url}/dev/handshake`);
   const stop = () => {
     dev.close().finally(() => {

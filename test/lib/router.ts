@@ -1,15 +1,21 @@
 // A simulated router for tests: a temporary config directory seeded from the real
-// OpenWrt defaults (../shared/fixtures/openwrt-defaults), and the compiled plugin run
+// OpenWrt defaults (test/fixtures/openwrt-defaults), and the compiled plugin run
 // exactly as rpcd runs it (`wgmgr call <method>`, the JSON message on stdin) under
 // Debian's real Lua 5.1, with the libuci stand-in from test/lua on LUA_PATH.
+//
+// The plugin's `wg`, `ip`, `ubus`, `logger` and /etc/init.d are those of the simulated
+// router (test/sim): every call is recorded (commands()), keys come from the real `wg`,
+// and nothing reaches the host's network. By default nothing runs on this router; with
+// `live`, netifd brings WireGuard interfaces up in the simulation (test/sim/sim.mjs).
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, copyFileSync, readdirSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync, existsSync, copyFileSync, readdirSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { removeTempDir, tempDir } from "./temp.mjs";
+import { simEnv } from "../sim/sim.mjs";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 export const PLUGIN = join(REPO, "build/root/usr/libexec/rpcd/wgmgr");
-export const FIXTURES = resolve(REPO, "../shared/fixtures");
+export const FIXTURES = join(REPO, "test/fixtures");
 export const DEFAULTS = join(FIXTURES, "openwrt-defaults");
 export const LUA = "lua5.1";
 
@@ -25,7 +31,11 @@ export interface UciSection {
 export interface RouterOptions {
   /** Extra or replacement config files (name → text) on top of the OpenWrt defaults. */
   files?: Record<string, string>;
-  /** Extra environment (e.g. PATH with stub-free dirs); merged over the defaults. */
+  /** Interfaces run in the simulation (netifd, `wg show`, `wg syncconf`); by default nothing runs. */
+  live?: boolean;
+  /** The WAN's IPv4 address that `ubus call network.interface.wan status` reports (with `live`). */
+  wan?: string;
+  /** Extra environment; merged over the defaults. */
   env?: Record<string, string>;
 }
 
@@ -36,7 +46,7 @@ export class TestRouter {
   env: Record<string, string>;
 
   constructor(opts: RouterOptions = {}) {
-    this.dir = mkdtempSync(join(tmpdir(), "wgmgr-router-"));
+    this.dir = tempDir("wgmgr-router-");
     this.confdir = join(this.dir, "config");
     this.rundir = join(this.dir, "run");
     mkdirSync(this.confdir);
@@ -45,7 +55,7 @@ export class TestRouter {
     for (const f of readdirSync(DEFAULTS)) copyFileSync(join(DEFAULTS, f), join(this.confdir, f));
     for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(this.confdir, name), text);
     this.env = {
-      PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
+      ...simEnv({ log: join(this.dir, "commands.log"), live: opts.live ? join(this.dir, "live") : undefined, wan: opts.wan }),
       LUA_PATH: join(REPO, "test/lua/?.lua") + ";;",
       WGMGR_CONFDIR: this.confdir,
       WGMGR_RUNDIR: this.rundir,
@@ -81,6 +91,12 @@ export class TestRouter {
       });
       p.stdin.end(JSON.stringify(input));
     });
+  }
+
+  /** The commands the plugin ran so far ("wg syncconf wg0 /dev/stdin", "ubus call network reload", ...). */
+  commands(): string[] {
+    const p = this.env.WGMGR_SIM_LOG;
+    return existsSync(p) ? readFileSync(p, "utf8").split("\n").filter(Boolean) : [];
   }
 
   list(): Reply {
@@ -126,6 +142,6 @@ export class TestRouter {
   }
 
   cleanup(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    removeTempDir(this.dir);
   }
 }

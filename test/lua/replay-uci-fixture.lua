@@ -6,7 +6,7 @@ Replay one recorded libuci case against the `uci` module found on LUA_PATH.
 
 Creates a temporary confdir with the case's `files`, runs its `ops` on one cursor
 uci.cursor(confdir, savedir) and prints JSON {results, files_after, savedir_after}
-in the fixture's format (see shared/fixtures/README.md). Pseudo-ops:
+in the fixture's format (see test/fixtures/README.md). Pseudo-ops:
   foreach              -> {"ret": [...], "sections": [what the callback received]}
   new_cursor_get_all   -> get_all on a second cursor with the same confdir and savedir
   fresh_cursor_get_all -> get_all on a cursor with the same confdir and an empty savedir

@@ -3,7 +3,7 @@ Test stand-in for OpenWrt's libuci Lua binding (`require "uci"`), pure Lua 5.1.
 
 Written from the documented behaviour of openwrt/uci 66127cd (lua/uci.c, list.c,
 file.c, delta.c, util.c) and checked against the recorded vectors in
-shared/fixtures/uci/libuci-lua.json (test/uci-standin.test.ts). It models the
+test/fixtures/uci/libuci-lua.json (test/uci-standin.test.ts). It models the
 library the same way: a cursor holds loaded packages; every change is applied in
 memory and recorded as a delta; save() appends the deltas to <savedir>/<config>;
 loading a config replays the delta files of every directory on the delta path

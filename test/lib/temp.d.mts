@@ -1,0 +1,2 @@
+export function tempDir(prefix: string): string;
+export function removeTempDir(dir: string): void;
