@@ -7,7 +7,7 @@ import * as json from "./json";
 import { Model, Section, flag, list, num, opt } from "./model";
 import { isPeerEnabled } from "./plan";
 import { netmaskToPrefix, peersOf, wgInterface } from "./router";
-import { INITDIR, run, runWithInput, shellQuote } from "./system";
+import { INITDIR, pause, run, runWithInput, shellQuote } from "./system";
 
 export interface LivePeer {
   publicKey: string;
@@ -105,19 +105,55 @@ function routeKey(first: string, family: 4 | 6): string | undefined {
   return c === undefined ? undefined : formatCidr(networkOf(c));
 }
 
+/** How long a change waits for an interface that netifd is still bringing up. */
+const PENDING_WAIT_SECONDS = 10;
+
+type RunState = "up" | "pending" | "down";
+
+/**
+ * netifd's view of an interface: "up" once its handler has finished (its peers are then
+ * final), "pending" while it is being brought up, "down" otherwise; undefined without
+ * netifd (no ubus), where only `wg` can tell.
+ */
+function netifdState(name: string): RunState | undefined {
+  const r = run(`ubus call network.interface.${name} status`);
+  if (r.status === 4) return "down"; // UBUS_STATUS_NOT_FOUND: netifd has no such interface
+  if (!r.ok) return undefined;
+  const [st] = json.decode(r.output);
+  const s = st as { up?: boolean; pending?: boolean } | undefined;
+  return s?.up === true ? "up" : s?.pending === true ? "pending" : "down";
+}
+
+/**
+ * Whether the interface runs, waiting while netifd brings it up: its handler reads the
+ * configuration when it starts, so a peer committed meanwhile (a script calling setup and
+ * add_peer with no pause) would be missing from the interface once it is up.
+ */
+function runState(name: string): RunState {
+  let state = netifdState(name);
+  const deadline = os.time() + PENDING_WAIT_SECONDS;
+  while (state === "pending" && os.time() <= deadline) {
+    pause(0.2);
+    state = netifdState(name);
+  }
+  if (state !== undefined) return state;
+  return run(`wg show ${shellQuote(name)} public-key`).ok ? "up" : "down";
+}
+
 /**
  * Makes the running interface match the committed UCI without restarting it: peers
  * through `wg syncconf` (peers whose settings did not change keep their sessions),
  * then the per-peer routes through one `ip -batch`. An interface that is not running
- * is left alone, or with `startIfDown` brought up by netifd.
+ * is left alone (netifd reads the configuration when it starts it), or with
+ * `startIfDown` brought up by netifd; one that netifd is still bringing up is waited for.
  */
 export function syncInterface(m: Model, ifaceName: string, warnings: string[], startIfDown: boolean): { running: boolean; peers: number } {
   const iface = wgInterface(m, ifaceName);
   if (iface === undefined) return { running: false, peers: 0 };
   const q = shellQuote(ifaceName);
-  const probe = run(`wg show ${q} public-key`);
-  if (!probe.ok) {
-    if (probe.status === 127) warnings.push("The wg command is missing: install wireguard-tools.");
+  const state = runState(ifaceName);
+  if (state !== "up") {
+    if (state === "pending") warnings.push(`${ifaceName} is still being started by netifd; run sync once it is up.`);
     else if (!startIfDown) warnings.push(`${ifaceName} is not running; the change applies when it starts.`);
     else {
       const up = run(`ubus call network.interface.${ifaceName} up`);
@@ -126,7 +162,8 @@ export function syncInterface(m: Model, ifaceName: string, warnings: string[], s
     return { running: false, peers: 0 };
   }
   const sync = runWithInput(`wg syncconf ${q} /dev/stdin`, deviceConfigText(m, iface));
-  if (!sync.ok) warnings.push(`wg syncconf failed on ${ifaceName}: ${sync.output}`);
+  if (sync.status === 127) warnings.push("The wg command is missing: install wireguard-tools.");
+  else if (!sync.ok) warnings.push(`wg syncconf failed on ${ifaceName}: ${sync.output}`);
 
   const want = wantedRoutes(m, ifaceName);
   // Routes from `config route` sections (the user's own too) are netifd's, also proto static.

@@ -65,6 +65,11 @@ export function readFile(path: string): string | undefined {
   return s;
 }
 
+/** Waits a moment (a fork): busybox's sleep may take whole seconds only, Debian's takes fractions. */
+export function pause(seconds: number): void {
+  os.execute(`sleep ${seconds} 2>/dev/null || sleep 1`);
+}
+
 export function fileExists(path: string): boolean {
   const [f] = io.open(path, "r");
   if (f === undefined) return false;
@@ -121,8 +126,7 @@ export function acquireLock(): boolean {
     if (errno !== EEXIST) fail("LOCK_FAILED", `Cannot create the lock file: ${err ?? LOCK_PATH}.`);
     if (breakIfStale(pid)) continue;
     if (os.time() > deadline) return false;
-    // Busybox sleep on OpenWrt takes whole seconds only; Debian's takes fractions.
-    os.execute("sleep 0.05 2>/dev/null || sleep 1");
+    pause(0.05);
   }
 }
 

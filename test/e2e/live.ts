@@ -1,15 +1,32 @@
 // Reading the running system for assertions, and calling the plugin inside a namespace.
-import { PLUGIN, LUA, Reply, TestRouter } from "../lib/router";
-import { nsExec, ipn } from "./sys";
+import { join } from "node:path";
+import { PLUGIN, LUA, REPO, Reply, TestRouter } from "../lib/router";
+import { nsExec, nsExecAsync, ipn } from "./sys";
+
+/**
+ * The environment of the plugin on the end-to-end router: the real `wg` and `ip` (inside
+ * the router namespace, with its own /var/run/wireguard, they see only the test router),
+ * `ubus` answered by the netifd stand-in listening on `netifdSocket` (test/e2e/bin/ubus),
+ * and the recording `logger` and /etc/init.d of test/sim. The TestRouter gives the config
+ * directory and the libuci stand-in.
+ */
+export function routerEnv(router: TestRouter, netifdSocket: string): Record<string, string> {
+  const { WGMGR_SIM_LIVE: _none, ...env } = router.env;
+  return {
+    ...env,
+    PATH: `${join(REPO, "test/e2e/bin")}:${process.env.PATH ?? ""}:/usr/sbin:/usr/bin:/sbin:/bin`,
+    WGMGR_INITDIR: join(REPO, "test/sim/init.d"),
+    WGMGR_E2E_NETIFD: netifdSocket,
+  };
+}
 
 /**
  * Runs the compiled plugin as rpcd does (`wgmgr call <method>`, JSON on stdin, no
- * session: a shell caller) inside namespace `ns`, so its `wg` and `ip` calls see the
- * namespace's devices and routes. Uses the TestRouter's environment (config dir, libuci stand-in).
+ * session: a shell caller) inside namespace `ns`, without blocking this process: the
+ * netifd stand-in in this process answers the plugin's `ubus` calls meanwhile.
  */
-export function pluginIn(ns: string, router: TestRouter, method: string, input: unknown = {}): Reply {
-  const env = { ...router.env, PATH: `${router.env.PATH}:/usr/sbin:/usr/bin:/sbin:/bin` };
-  const r = nsExec(ns, [LUA, PLUGIN, "call", method], { input: JSON.stringify(input), env, allowFail: true });
+export async function pluginIn(ns: string, env: Record<string, string>, method: string, input: unknown = {}): Promise<Reply> {
+  const r = await nsExecAsync(ns, [LUA, PLUGIN, "call", method], { input: JSON.stringify(input), env });
   try {
     return JSON.parse(r.stdout);
   } catch {

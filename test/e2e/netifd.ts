@@ -24,8 +24,8 @@
 //   disabled=1 / auto=0                       → not brought up
 // Not modelled: ip6prefix (prefix delegation), DNS, private_key "generate", the firewall.
 import { ChildProcess } from "node:child_process";
-import { isIPv4, isIPv6 } from "node:net";
-import { cmd, ipn, nsExec, startWireguardGo, wgConf } from "./sys";
+import { createServer, isIPv4, isIPv6, Server } from "node:net";
+import { cmd, ipn, nsExec, sleep, startWireguardGo, stopAndWait, wgConf } from "./sys";
 import { parseUci as parseUciText } from "../lib/uci-text.mjs";
 
 // ---- UCI text ---------------------------------------------------------------
@@ -302,4 +302,168 @@ function addEndpointHostRoutes(ns: string, ifname: string): void {
     if (!dev || dev === ifname) continue;
     ipn(ns, `-${family} route replace ${m[1]}/${family === 4 ? 32 : 128} ${via ? `via ${via} ` : ""}dev ${dev} proto static`);
   }
+}
+
+// ---- netifd itself, as the plugin meets it through `ubus` ------------------------------------
+// test/e2e/bin/ubus forwards each `ubus call` the plugin makes to this object, which
+// behaves as netifd does for WireGuard interfaces (platform.md §9):
+//   network reload        reads /etc/config/network now; a new WireGuard interface, or
+//                         one whose interface section changed, is (re)started in the
+//                         background, from the configuration read now (as the handler's
+//                         config_load reads it); peer-only changes are ignored; route
+//                         sections of running interfaces are (re)installed or removed
+//   network.interface.<if> status   {up, pending, ...}; pending while it comes up
+//   network.interface.<if> up       starts it from the configuration as it is now
+//   network.interface.wan status    the router's WAN address
+// Bringing an interface up takes `setupMs` (wireguard.sh forks, generates its config and
+// runs `wg setconf`), so a script that changes peers right after `setup` meets an
+// interface that is still coming up, as on a real router.
+type UbusAnswer = { code: number; stdout: string; stderr: string };
+
+interface IfState {
+  status: "pending" | "up";
+  /** The interface section as configured when it was started (a change restarts it). */
+  key: string;
+  running?: NetifdInterface;
+  /** Route sections installed on the running interface. */
+  staticRoutes: RoutePlan[];
+  done: Promise<void>;
+}
+
+const NOT_FOUND: UbusAnswer = { code: 4, stdout: "", stderr: "Command failed: Not found\n" };
+
+export class Netifd {
+  private readonly ifaces = new Map<string, IfState>();
+  private server?: Server;
+  /** Each call as "network reload", "network.interface.wg0 status", …, for assertions. */
+  readonly calls: string[] = [];
+  /** Errors of bring-ups that failed (netifd would log them). */
+  readonly errors: string[] = [];
+
+  constructor(
+    private readonly ns: string,
+    private readonly networkText: () => string,
+    private readonly opts: { wanAddress: string; wanPrefix: number; setupMs: number },
+  ) {}
+
+  /** Listens on `socket` (the path test/e2e/bin/ubus finds in $WGMGR_E2E_NETIFD). */
+  listen(socket: string): Promise<void> {
+    // allowHalfOpen: the client ends its request before the answer is ready.
+    this.server = createServer({ allowHalfOpen: true }, (c) => {
+      let req = "";
+      c.on("data", (d) => (req += d));
+      c.on("error", () => undefined);
+      c.on("end", () => {
+        this.answer(JSON.parse(req) as string[]).then(
+          (a) => c.end(JSON.stringify(a)),
+          (e) => c.end(JSON.stringify({ code: 1, stdout: "", stderr: `netifd stand-in: ${e}\n` })),
+        );
+      });
+    });
+    return new Promise((res) => this.server!.listen(socket, res));
+  }
+
+  /** The interface as running now, if it is up. */
+  running(name: string): NetifdInterface | undefined {
+    const s = this.ifaces.get(name);
+    return s?.status === "up" ? s.running : undefined;
+  }
+
+  /** Resolves once no interface is coming up any more. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.ifaces.values()].map((s) => s.done));
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((res) => (this.server ? this.server.close(() => res()) : res()));
+    await this.settled();
+    for (const s of this.ifaces.values()) if (s.running) await stopAndWait(s.running.process);
+    this.ifaces.clear();
+  }
+
+  private async answer(argv: string[]): Promise<UbusAnswer> {
+    const [verb, path, method] = argv;
+    this.calls.push(`${path} ${method}`);
+    if (verb !== "call") return { code: 1, stdout: "", stderr: "Usage: ubus call <path> <method>\n" };
+    const ok = (reply?: unknown): UbusAnswer => ({ code: 0, stdout: reply === undefined ? "" : JSON.stringify(reply) + "\n", stderr: "" });
+    if (path === "network" && method === "reload") return this.reload(), ok();
+    const iface = path.startsWith("network.interface.") ? path.slice("network.interface.".length) : undefined;
+    if (iface === "wan" && method === "status") {
+      return ok({ up: true, pending: false, proto: "static", "ipv4-address": [{ address: this.opts.wanAddress, mask: this.opts.wanPrefix }] });
+    }
+    const section = iface !== undefined ? this.interfaceSection(parseUci(this.networkText()), iface) : undefined;
+    if (section === undefined) return NOT_FOUND;
+    const s = this.ifaces.get(iface as string);
+    if (method === "status") {
+      return ok({ up: s?.status === "up", pending: s?.status === "pending", available: true, autostart: true, proto: "wireguard" });
+    }
+    if (method === "up") {
+      if (s === undefined) this.start(iface as string, this.networkText(), section);
+      return ok();
+    }
+    return NOT_FOUND;
+  }
+
+  private interfaceSection(network: UciSection[], name: string): UciSection | undefined {
+    return network.find((x) => x.type === "interface" && x.name === name);
+  }
+
+  private reload(): void {
+    const text = this.networkText();
+    const network = parseUci(text);
+    const wanted = network.filter((s) => s.type === "interface" && get(s, "proto") === "wireguard" && netifdPlanAutostart(s));
+    for (const [name, s] of this.ifaces) {
+      if (!wanted.some((w) => w.name === name)) this.restart(name, s, undefined);
+    }
+    for (const section of wanted) {
+      const s = this.ifaces.get(section.name);
+      if (s === undefined) this.start(section.name, text, section);
+      else if (s.key !== JSON.stringify(section.options)) this.restart(section.name, s, { text, section });
+      else if (s.status === "up") s.staticRoutes = this.reinstallStaticRoutes(section.name, s.staticRoutes, text);
+    }
+  }
+
+  /**
+   * Brings `name` up in the background from `text`, the configuration as read now (after
+   * `after`: the previous instance's device is gone).
+   */
+  private start(name: string, text: string, section: UciSection, after: Promise<unknown> = Promise.resolve()): void {
+    const s: IfState = { status: "pending", key: JSON.stringify(section.options), staticRoutes: [], done: Promise.resolve() };
+    this.ifaces.set(name, s);
+    s.done = (async () => {
+      await after;
+      await sleep(this.opts.setupMs);
+      try {
+        s.running = await applyNetifd(this.ns, text, name);
+        s.staticRoutes = s.running.plan.routes.filter((r) => r.kind === "static");
+        s.status = "up";
+      } catch (e) {
+        this.errors.push(`${name}: ${e}`);
+        if (this.ifaces.get(name) === s) this.ifaces.delete(name);
+      }
+    })();
+  }
+
+  /** Stops `name` (its device goes, and its routes with it), then starts it again unless removed. */
+  private restart(name: string, s: IfState, next: { text: string; section: UciSection } | undefined): void {
+    this.ifaces.delete(name);
+    const stopped = s.done.then(() => (s.running ? stopAndWait(s.running.process) : undefined));
+    if (next !== undefined) this.start(name, next.text, next.section, stopped);
+  }
+
+  private reinstallStaticRoutes(name: string, installed: RoutePlan[], text: string): RoutePlan[] {
+    const wanted = netifdPlan(parseUci(text), name).routes.filter((r) => r.kind === "static");
+    for (const r of installed) {
+      if (!wanted.some((w) => w.target === r.target && w.family === r.family)) {
+        cmd(["ip", "-n", this.ns, `-${r.family}`, "route", "del", r.target, "dev", name, "proto", "static"], { allowFail: true });
+      }
+    }
+    for (const r of wanted) cmd(["ip", "-n", this.ns, ...routeArgs(r, name)]);
+    return wanted;
+  }
+}
+
+/** Whether netifd starts the interface on its own (not disabled, auto not 0). */
+function netifdPlanAutostart(s: UciSection): boolean {
+  return !bool(s, "disabled", false) && bool(s, "auto", true);
 }

@@ -1,11 +1,18 @@
 // Running commands for the end-to-end tests: one helper that throws with the command's
 // output when it fails, network namespace helpers, the wireguard-go processes we start
 // (and only those, by pid), and the check that decides whether the machine can run them.
+//
+// Isolation: a network namespace does not separate WireGuard's userspace control sockets,
+// which live in /var/run/wireguard for the whole host (wireguard-go creates <if>.sock
+// there, and `wg` looks there after the kernel). So every command run in one of our
+// namespaces runs with that directory replaced by the namespace's own (a bind mount in
+// the private mount namespace `ip netns exec` makes): a `wg show all dump` in the test
+// router sees only the test router's interfaces, never one of the host's.
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { removeTempDir, tempDir } from "../lib/temp.mjs";
 
 export interface CmdResult {
   ok: boolean;
@@ -30,9 +37,48 @@ export function cmd(argv: string[], opts: { input?: string; allowFail?: boolean;
   return res;
 }
 
-/** Runs argv inside network namespace `ns`. */
+/** The host-wide directory of WireGuard's userspace control sockets. */
+export const WG_SOCKET_DIR = "/var/run/wireguard";
+
+let area: string | undefined; // this run's directory: one socket directory per namespace
+
+/** The namespace's own /var/run/wireguard. */
+export function socketDir(ns: string): string {
+  return join(area as string, ns, "wireguard");
+}
+
+/**
+ * argv prefixed so that it runs inside namespace `ns` with the namespace's own
+ * /var/run/wireguard (see the top of this file). The shell execs argv: its pid is argv's.
+ */
+export function inNamespace(ns: string, argv: string[]): string[] {
+  if (!namespaces.has(ns)) throw new Error(`${ns} is not a namespace of this test run`);
+  const script = 'mount --bind "$0" "$1" && shift && exec "$@"';
+  return ["ip", "netns", "exec", ns, "sh", "-c", script, socketDir(ns), realpathSync(WG_SOCKET_DIR), ...argv];
+}
+
+/** Runs argv inside network namespace `ns` (with its own /var/run/wireguard). */
 export function nsExec(ns: string, argv: string[], opts: Parameters<typeof cmd>[1] = {}): CmdResult {
-  return cmd(["ip", "netns", "exec", ns, ...argv], opts);
+  return cmd(inNamespace(ns, argv), opts);
+}
+
+/** Runs argv inside `ns` without blocking this process (which may have to answer it meanwhile). */
+export function nsExecAsync(ns: string, argv: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<CmdResult> {
+  return new Promise((res) => {
+    const full = inNamespace(ns, argv);
+    const p = spawn(full[0], full.slice(1), { env: opts.env ?? process.env });
+    let stdout = "";
+    let stderr = "";
+    const timer = setTimeout(() => p.kill("SIGKILL"), 60_000);
+    p.stdout.on("data", (d) => (stdout += d));
+    p.stderr.on("data", (d) => (stderr += d));
+    p.stdin.on("error", () => undefined);
+    p.on("close", (status) => {
+      clearTimeout(timer);
+      res({ ok: status === 0, status, stdout, stderr });
+    });
+    p.stdin.end(opts.input ?? "");
+  });
 }
 
 /** `ip -n ns …`, split on spaces (for arguments without spaces). */
@@ -46,13 +92,13 @@ export function ipn(ns: string, args: string, opts: Parameters<typeof cmd>[1] = 
  * /dev/stdin cannot be opened on.
  */
 export function wgConf(ns: string, verb: "setconf" | "syncconf" | "addconf", dev: string, text: string): CmdResult {
-  const dir = mkdtempSync(join(tmpdir(), "wgmgr-e2e-conf-"));
+  const dir = tempDir("wgmgr-e2e-conf-");
   try {
     const file = join(dir, `${dev}.conf`);
     writeFileSync(file, text, { mode: 0o600 });
     return nsExec(ns, ["wg", verb, dev, file]);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   }
 }
 
@@ -64,8 +110,6 @@ export function randomTag(len: number): string {
   for (let i = 1; i < len; i++) s += alphabet[bytes[i] % alphabet.length];
   return s;
 }
-
-export const WG_SOCKET_DIR = "/var/run/wireguard";
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -86,14 +130,15 @@ export async function poll<T>(probe: () => T, timeoutMs: number, intervalMs = 10
 const started = new Set<ChildProcess>();
 
 /**
- * Starts `wireguard-go -f <dev>` inside `ns` (ip netns exec execs, so the pid is
- * wireguard-go's) and waits for its control socket. The userspace equivalent of
- * `ip link add <dev> type wireguard`.
+ * Starts `wireguard-go -f <dev>` inside `ns` (ip netns exec and the shell exec, so the
+ * pid is wireguard-go's) and waits for its control socket in the namespace's own
+ * /var/run/wireguard. The userspace equivalent of `ip link add <dev> type wireguard`.
  */
 export async function startWireguardGo(ns: string, dev: string): Promise<ChildProcess> {
-  const sock = `${WG_SOCKET_DIR}/${dev}.sock`;
-  if (existsSync(sock)) throw new Error(`${sock} already exists: interface name ${dev} is in use on this host`);
-  const p = spawn("ip", ["netns", "exec", ns, "wireguard-go", "-f", dev], {
+  const sock = join(socketDir(ns), `${dev}.sock`);
+  if (existsSync(sock)) throw new Error(`${sock} already exists: ${dev} already runs in ${ns}`);
+  const argv = inNamespace(ns, ["wireguard-go", "-f", dev]);
+  const p = spawn(argv[0], argv.slice(1), {
     stdio: ["ignore", "pipe", "pipe"],
     // WG_PROCESS_FOREGROUND=1 is what -f sets; set here too it also silences the
     // "kernel has first class support" banner.
@@ -110,6 +155,14 @@ export async function startWireguardGo(ns: string, dev: string): Promise<ChildPr
     throw new Error(`wireguard-go ${dev} in ${ns} did not start (exit ${p.exitCode}): ${log}`);
   }
   return p;
+}
+
+/** Stops a process we started and waits until it is gone (wireguard-go then removes its device). */
+export async function stopAndWait(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const gone = new Promise<void>((res) => p.once("exit", () => res()));
+  stopProcess(p);
+  await Promise.race([gone, sleep(5000)]);
 }
 
 /** Stops one process we started, by its pid. */
@@ -130,8 +183,14 @@ const namespaces = new Set<string>();
 
 export function addNamespace(name: string): void {
   installExitCleanup();
+  if (area === undefined) {
+    area = tempDir("wgmgr-e2e-");
+    // The mount point must exist on the host (wireguard-go would create it the same way).
+    mkdirSync(WG_SOCKET_DIR, { recursive: true, mode: 0o755 });
+  }
   cmd(["ip", "netns", "add", name]);
   namespaces.add(name);
+  mkdirSync(socketDir(name), { recursive: true, mode: 0o700 });
   ipn(name, "link set lo up");
 }
 
@@ -142,6 +201,8 @@ export function cleanupAll(): void {
     cmd(["ip", "netns", "del", ns], { allowFail: true });
     namespaces.delete(ns);
   }
+  if (area !== undefined) removeTempDir(area);
+  area = undefined;
 }
 
 let exitCleanupInstalled = false;
