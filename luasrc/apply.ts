@@ -3,23 +3,12 @@
 // take effect (service reloads, live peer sync). The only code that writes UCI.
 
 import * as uci from "uci";
-import { Args, fail } from "./errors";
+import type { Reply } from "./args";
+import { fail } from "./errors";
 import { reload, syncInterface } from "./live";
 import { ConfigName, Model } from "./model";
 import { interfaceOfPeerType, wgInterface } from "./router";
 import { CONFDIR, RUNDIR, acquireLock, fileExists, releaseLock } from "./system";
-
-export type Reply = Record<string, unknown>;
-
-/** The LuCI session a call came with (uhttpd adds it), validated before it names a path. */
-export function sessionOf(args: Args): string | undefined {
-  const sid = args.ubus_rpc_session;
-  if (sid === undefined) return undefined;
-  if (typeof sid !== "string" || string.find(sid, "^%x+$")[0] === undefined || sid.length !== 32) {
-    fail("INVALID_SESSION", "ubus_rpc_session must be a LuCI session id (32 hex digits).", "ubus_rpc_session");
-  }
-  return sid;
-}
 
 /** A cursor that sees (and saves into) the session's staged changes, or the plain one. */
 function openCursor(session: string | undefined): uci.Cursor {
@@ -89,8 +78,7 @@ function persist(cursor: uci.Cursor, m: Model, session: string | undefined, repl
 }
 
 /** Runs a mutation under the lock, on a model loaded once, and persists its edits. */
-export function mutate(args: Args, body: (m: Model, warnings: string[]) => Reply): Reply {
-  const session = sessionOf(args);
+export function mutate(session: string | undefined, body: (m: Model, warnings: string[]) => Reply): Reply {
   if (!acquireLock()) fail("BUSY", "Another change to WireGuard is in progress; try again in a moment.");
   const [ok, result] = pcall(() => {
     const { cursor, model } = loadModel(session);

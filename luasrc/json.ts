@@ -6,6 +6,8 @@
 // a non-empty sequence encodes as an array, other tables as objects; an empty table
 // encodes as [] unless it was passed through asObject().
 
+import { codePoints, isValidText } from "./common/validate";
+
 const objectTables = setmetatable(new LuaTable<object, boolean>(), { __mode: "k" });
 
 const lazyLists = setmetatable(new LuaTable<object, (i: number) => unknown>(), { __mode: "k" });
@@ -44,7 +46,30 @@ function escapeChar(c: string): string {
 
 function encodeString(s: string): string {
   // Control characters, quote and backslash; UTF-8 passes through unchanged.
-  return '"' + string.gsub(s, '[%c"\\]', escapeChar)[0] + '"';
+  return '"' + string.gsub(validText(s), '[%c"\\]', escapeChar)[0] + '"';
+}
+
+/**
+ * The string, or for bytes that are not UTF-8 (a config file edited by hand) the string
+ * with each bad byte replaced by U+FFFD: a reply is always valid JSON text.
+ */
+function validText(s: string): string {
+  if (isValidText(s)) return s;
+  const out: string[] = [];
+  let i = 1;
+  while (i <= s.length) {
+    const b = string.byte(s, i);
+    const len = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+    const piece = string.sub(s, i, i + len - 1);
+    if (piece.length === len && codePoints(piece) !== undefined) {
+      out.push(piece);
+      i += len;
+    } else {
+      out.push("\u{FFFD}");
+      i++;
+    }
+  }
+  return table.concat(out);
 }
 
 function encodeNumber(n: number): string {
@@ -128,6 +153,8 @@ const MAX_DEPTH = 32;
 
 class Decoder {
   pos = 1;
+  /** The key of the top-level object being read: the argument a failure is in. */
+  topKey?: string;
   constructor(private readonly s: string) {}
 
   fail(what: string): never {
@@ -205,10 +232,13 @@ class Decoder {
 
   unicodeEscape(): string {
     let cp = this.hex4();
-    if (cp >= 0xd800 && cp <= 0xdbff && string.sub(this.s, this.pos, this.pos + 1) === "\\u") {
+    // A lone surrogate is not a character: it has no UTF-8 form.
+    if (cp >= 0xdc00 && cp <= 0xdfff) this.fail("lone surrogate");
+    if (cp >= 0xd800 && cp <= 0xdbff) {
+      if (string.sub(this.s, this.pos, this.pos + 1) !== "\\u") this.fail("lone surrogate");
       this.pos += 2;
       const low = this.hex4();
-      if (low < 0xdc00 || low > 0xdfff) this.fail("bad surrogate pair");
+      if (low < 0xdc00 || low > 0xdfff) this.fail("lone surrogate");
       cp = 0x10000 + (cp - 0xd800) * 1024 + (low - 0xdc00);
     }
     return utf8(cp);
@@ -247,6 +277,7 @@ class Decoder {
       this.skipSpace();
       if (this.peek() !== '"') this.fail("expected a key");
       const k = this.str();
+      if (depth === 0) this.topKey = k;
       this.skipSpace();
       if (this.peek() !== ":") this.fail("expected :");
       this.pos++;
@@ -280,8 +311,11 @@ export function isObject(v: unknown): boolean {
   return objectTables.get(v as object) === true;
 }
 
-/** Parses one JSON document; returns [value] or [undefined, message]. */
-export function decode(s: string): LuaMultiReturn<[unknown, string | undefined]> {
+/**
+ * Parses one JSON document; returns [value] or [undefined, message, key], where key is the
+ * top-level object's key whose value was being read when it failed.
+ */
+export function decode(s: string): LuaMultiReturn<[unknown, string | undefined, string | undefined]> {
   const d = new Decoder(s);
   const [ok, result] = pcall(() => {
     const v = d.value(0);
@@ -289,7 +323,7 @@ export function decode(s: string): LuaMultiReturn<[unknown, string | undefined]>
     if (d.pos <= s.length) d.fail("trailing data");
     return v;
   });
-  if (ok) return $multi(result, undefined);
+  if (ok) return $multi(result, undefined, undefined);
   const err = result as unknown as { jsonError?: string };
-  return $multi(undefined, type(err) === "table" && err.jsonError !== undefined ? err.jsonError : tostring(result));
+  return $multi(undefined, type(err) === "table" && err.jsonError !== undefined ? err.jsonError : tostring(result), d.topKey);
 }

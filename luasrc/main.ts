@@ -3,10 +3,10 @@
 // object. rpcd ignores the exit status and discards stderr, so every outcome,
 // errors included, is a JSON object on stdout (platform.md §1).
 
-import { Args, isApiError } from "./errors";
+import { Args, Reply, signature } from "./args";
+import { isApiError } from "./errors";
 import * as json from "./json";
-import { Reply } from "./apply";
-import { METHODS, SIGNATURES } from "./methods";
+import { METHODS } from "./methods";
 import { shellQuote } from "./system";
 
 // The command line, from the global table: inside TSTL's module functions (which are
@@ -21,15 +21,15 @@ function logInternal(message: string): void {
 }
 
 function call(method: string): Reply {
-  const handler = METHODS[method];
-  if (handler === undefined) return { error: "UNKNOWN_METHOD", message: `wgmgr has no method "${method}".` };
+  const m = METHODS[method];
+  if (m === undefined) return { error: "UNKNOWN_METHOD", message: `wgmgr has no method "${method}".` };
   const input = (io.read("*a") as string | undefined) ?? "";
   if (input.length > MAX_INPUT) return { error: "INVALID_ARGUMENT", message: "The request is too large." };
-  const [args, err] = json.decode(input === "" ? "{}" : input);
+  const [args, err, key] = json.decode(input === "" ? "{}" : input);
   if (err !== undefined || !json.isObject(args)) {
-    return { error: "INVALID_ARGUMENT", message: `The arguments must be one JSON object (${err ?? "not an object"}).` };
+    return { error: "INVALID_ARGUMENT", message: `The arguments must be one JSON object (${err ?? "not an object"}).`, field: key };
   }
-  const [ok, result] = pcall(handler, args as Args);
+  const [ok, result] = pcall(() => m.call(args as Args));
   if (ok) return result as Reply;
   const e: unknown = result;
   if (isApiError(e)) return { error: e.error, message: e.message, field: e.field };
@@ -46,7 +46,7 @@ function main(): void {
   let reply: Reply;
   if (mode === "list") {
     reply = {};
-    for (const [name, sig] of pairs(SIGNATURES)) reply[name] = json.asObject(sig);
+    for (const [name, m] of pairs(METHODS)) reply[name] = json.asObject(signature(m.spec));
   } else if (mode === "call") {
     reply = call(argv.get(2) ?? "");
   } else {

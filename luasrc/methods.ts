@@ -17,13 +17,17 @@ import {
   checkPeerName,
   checkPort,
   checkSubnet,
+  isUciName,
+  Problem,
   splitList,
+  trimName,
 } from "./common/validate";
 import { configFileName, formatEndpoint, renderClientConfig } from "./common/wgconf";
-import { Args, bool, check, fail, int, requiredStr, str, strList } from "./errors";
+import { Method, Reader, Reply, arg, bool, checked, int, method, requiredStr, str, strList } from "./args";
+import { check, fail } from "./errors";
 import { lazyList } from "./json";
 import { generateKeys, publicKeyOf } from "./keys";
-import { Reply, loadModel, mutate, sessionOf } from "./apply";
+import { loadModel, mutate } from "./apply";
 import { LiveInterface, LivePeer, readDump, syncInterface, wanAddress } from "./live";
 import { Model, Section, flag, list, num, opt } from "./model";
 import {
@@ -49,23 +53,28 @@ import {
 import { interfaceAddresses, lanAddresses, lanSubnets, otherNetworks, peerAllowedIps, peersOf, wgInterface, wgInterfaces, zoneByName } from "./router";
 import { CONFDIR, readFile } from "./system";
 
-// ---- argument readers shared by several methods ------------------------------------
+// ---- readers of the arguments (see args.ts) -------------------------------------------------
 
-function ifaceArg(args: Args): string {
-  const iface = str(args, "interface") ?? "wg0";
-  check("interface", checkInterfaceName(iface));
-  return iface;
-}
+/** The interface a method works on: "wg0" unless given. */
+const ifaceName: Reader<string> = (args, field) => {
+  const v = str(args, field) ?? "wg0";
+  check(field, checkInterfaceName(v));
+  return v;
+};
 
-function dnsArg(args: Args): string[] | undefined {
-  const raw = strList(args, "dns");
+/** An interface to narrow a listing to, if given. */
+const onlyIface = checked(str, checkInterfaceName);
+
+const dnsList: Reader<string[] | undefined> = (args, field) => {
+  const raw = strList(args, field);
   if (raw === undefined) return undefined;
   const dns = splitList(raw);
-  for (const d of dns) check("dns", checkDnsServer(d));
+  for (const d of dns) check(field, checkDnsServer(d));
   return dns;
-}
+};
 
-function subnetList(args: Args, field: string): string[] | undefined {
+/** Networks, normalised ("192.168.5.0/24"); a bare address is a host. */
+const subnetList: Reader<string[] | undefined> = (args, field) => {
   const raw = strList(args, field);
   if (raw === undefined) return undefined;
   const out: string[] = [];
@@ -74,44 +83,45 @@ function subnetList(args: Args, field: string): string[] | undefined {
     out.push(formatCidr(parseCidr(s, true) as Cidr));
   }
   return out;
-}
+};
 
-function tunnelArg(args: Args): Tunnel | undefined {
-  const v = args.tunnel;
+const tunnel: Reader<Tunnel | undefined> = (args, field) => {
+  const v = args[field];
   if (v === "full" || v === "split") return v;
-  const custom = subnetList(args, "tunnel");
+  const custom = subnetList(args, field);
   if (custom === undefined) return undefined;
-  if (custom.length === 0) fail("NO_ALLOWED_IPS", 'Give "full", "split" or the networks the device should reach through the tunnel.', "tunnel");
+  if (custom.length === 0) fail("NO_ALLOWED_IPS", 'Give "full", "split" or the networks the device should reach through the tunnel.', field);
   return custom;
-}
+};
 
-function keepaliveArg(args: Args): number | undefined {
-  const k = int(args, "keepalive");
-  if (k !== undefined) check("keepalive", checkKeepalive(k));
-  return k;
-}
+/** A device name, trimmed; "" and spaces are refused. */
+const peerName: Reader<string | undefined> = (args, field) => {
+  const v = str(args, field);
+  if (v === undefined) return undefined;
+  check(field, checkPeerName(v));
+  return trimName(v);
+};
 
-function peerRequest(args: Args, iface: string): PeerRequest {
-  const name = str(args, "name");
-  if (name !== undefined) check("name", checkPeerName(name));
-  const address = str(args, "address");
-  if (address !== undefined && address !== "") {
-    const c = parseCidr(address, true);
-    if (c === undefined) fail("INVALID_ADDRESS", `"${address}" is not an IP address (for example 192.168.100.2).`, "address");
-  }
-  const enabled = bool(args, "enabled");
-  const disabled = bool(args, "disabled") ?? (enabled !== undefined ? !enabled : undefined);
-  return {
-    iface,
-    name,
-    address: address === "" ? undefined : address,
-    tunnel: tunnelArg(args),
-    subnets: subnetList(args, "subnets"),
-    keepalive: keepaliveArg(args),
-    dns: dnsArg(args),
-    disabled,
-  };
-}
+/** A device's tunnel address ("" = choose one). */
+const hostAddress: Reader<string | undefined> = (args, field) => {
+  const v = str(args, field);
+  if (v === undefined || v === "") return undefined;
+  if (parseCidr(v, true) === undefined) fail("INVALID_ADDRESS", `"${v}" is not an IP address (for example 192.168.100.2).`, field);
+  return v;
+};
+
+/** An optional string where "" means "none" (removes the setting). */
+const optionalStr = (problem: (v: string) => Problem | undefined): Reader<string | undefined> => checked(str, problem);
+
+const port = checked(int, checkPort);
+const mtu = checked(int, checkMtu);
+const keepalive = checked(int, checkKeepalive);
+const metric = checked(int, checkMetric);
+const zone = checked(str, (z: string) =>
+  z === "lan" || z === "own" ? undefined : { code: "INVALID_ARGUMENT", message: '"zone" is "lan" (join the LAN zone) or "own" (a zone of its own).' },
+);
+const publicKey = checked(str, checkKey);
+const peerRef = requiredStr;
 
 // ---- views of the model --------------------------------------------------------------
 
@@ -173,13 +183,6 @@ function interfaceView(m: Model, iface: Section): Reply {
       metric: num(r, "metric"),
     })),
   };
-}
-
-function selectedInterfaces(m: Model, args: Args): Section[] {
-  const only = str(args, "interface");
-  if (only === undefined) return wgInterfaces(m);
-  check("interface", checkInterfaceName(only));
-  return [requireInterface(m, only)];
 }
 
 // ---- client configuration ------------------------------------------------------------
@@ -281,11 +284,9 @@ function statusPeer(p: Section | undefined, lp: LivePeer | undefined, now: numbe
   };
 }
 
-export function status(args: Args): Reply {
-  sessionOf(args); // validated; status describes what runs, so it reads the committed config
+// status describes what runs, so it reads the committed configuration, never a session's.
+const status = method({ interface: arg(onlyIface, "wg0") }, ({ interface: only }) => {
   const { model: m } = loadModel(undefined);
-  const only = str(args, "interface");
-  if (only !== undefined) check("interface", checkInterfaceName(only));
   const dump = readDump();
   const now = os.time();
   const names: string[] = [];
@@ -323,20 +324,20 @@ export function status(args: Args): Reply {
   }
   if (only !== undefined && interfaces.length === 0) fail("NOT_FOUND", `There is no WireGuard interface "${only}".`, "interface");
   return { interfaces, time: now, wg_available: dump.available };
-}
+});
 
-export function get(args: Args): Reply {
-  const { model: m } = loadModel(sessionOf(args));
+const get = method({ interface: arg(onlyIface, "wg0") }, ({ interface: only }, session) => {
+  const { model: m } = loadModel(session);
+  const selected = only === undefined ? wgInterfaces(m) : [requireInterface(m, only)];
   return {
-    interfaces: selectedInterfaces(m, args).map((s) => interfaceView(m, s)),
+    interfaces: selected.map((s) => interfaceView(m, s)),
     lan_subnets: lanSubnets(m).map((c) => formatCidr(c)),
   };
-}
+});
 
 /** Suggested values for a new server, for the setup form (and the curious shell user). */
-export function defaults(args: Args): Reply {
-  const { model: m } = loadModel(sessionOf(args));
-  const iface = ifaceArg(args);
+const defaults = method({ interface: arg(ifaceName, "wg0") }, ({ interface: iface }, session) => {
+  const { model: m } = loadModel(session);
   const existing = wgInterface(m, iface);
   if (existing !== undefined) return { interface: iface, exists: true, current: interfaceView(m, existing) };
   const used = new LuaTable<number, boolean>();
@@ -361,12 +362,30 @@ export function defaults(args: Args): Reply {
     exists: false,
     listen_port: port,
     address,
+    address6: ulaTunnelAddress(m, taken, address),
     mtu: opt(wan, "proto") === "pppoe" ? 1412 : 1420,
     zone: zoneByName(m, "lan") !== undefined ? "lan" : "own",
     endpoint_host: ddnsHost() ?? publicWanAddress(port, warnings),
     warnings,
     dns: lanIp !== undefined ? [formatAddress(lanIp.addr)] : [],
   };
+});
+
+/**
+ * An IPv6 tunnel address from the router's own ULA prefix (network.globals.ula_prefix,
+ * a /48): the /64 whose subnet number is the IPv4 tunnel's third byte (192.168.100.x →
+ * <prefix>:64::1/64), far from the /60s that ip6assign hands the LANs from the start.
+ */
+function ulaTunnelAddress(m: Model, taken: Cidr[], address4: string): string | undefined {
+  const ula = parseCidr(opt(m.section("network", "globals"), "ula_prefix") ?? "", false);
+  if (ula === undefined || ula.addr.family !== 6 || ula.prefix > 48) return undefined;
+  const third = (parseCidr(address4, false) as Cidr).addr.words[1];
+  const words = [...networkOf(ula).addr.words];
+  words[3] = Math.floor(third / 256);
+  const net: Cidr = { addr: { family: 6, words }, prefix: 64 };
+  if (taken.some((t) => overlaps(t, net))) return undefined;
+  words[7] = 1;
+  return formatCidr({ addr: { family: 6, words }, prefix: 64 });
 }
 
 /** The public name of an enabled DDNS service (/etc/config/ddns lookup_host), if any. */
@@ -384,172 +403,223 @@ function ddnsHost(): string | undefined {
   return host;
 }
 
-export function setup(args: Args): Reply {
-  const iface = ifaceArg(args);
-  const listenPort = int(args, "listen_port");
-  if (listenPort !== undefined) check("listen_port", checkPort(listenPort));
-  const address = str(args, "address");
-  if (address !== undefined) check("address", checkInterfaceAddress(address, 4));
-  const address6 = str(args, "address6");
-  if (address6 !== undefined && address6 !== "") check("address6", checkInterfaceAddress(address6, 6));
-  const mtu = int(args, "mtu");
-  if (mtu !== undefined) check("mtu", checkMtu(mtu));
-  const zone = str(args, "zone");
-  if (zone !== undefined && zone !== "lan" && zone !== "own") {
-    fail("INVALID_ARGUMENT", '"zone" is "lan" (join the LAN zone) or "own" (a zone of its own).', "zone");
-  }
-  const endpointHost = str(args, "endpoint_host");
-  if (endpointHost !== undefined && endpointHost !== "") check("endpoint_host", checkHost(endpointHost));
-  const dns = dnsArg(args);
+const setup = method(
+  {
+    interface: arg(ifaceName, "wg0"),
+    listen_port: arg(port, 51820),
+    address: arg(optionalStr((a) => checkInterfaceAddress(a, 4)), "192.168.100.1/24"),
+    address6: arg(optionalStr((a) => checkInterfaceAddress(a, 6)), "fd00:100::1/64"),
+    mtu: arg(mtu, 1420),
+    zone: arg(zone, "lan"),
+    endpoint_host: arg(optionalStr(checkHost), "myhome.example.net"),
+    dns: arg(dnsList, ["192.168.1.1"]),
+  },
+  (req, session) =>
+    mutate(session, (m, warnings) => {
+      const iface = req.interface;
+      const existing = m.section("network", iface);
+      if (existing !== undefined && (existing.type !== "interface" || opt(existing, "proto") !== "wireguard")) {
+        fail("CONFLICT", `The network interface "${iface}" exists and is not a WireGuard interface.`, "interface");
+      }
+      // A key is generated once; re-running setup never replaces it.
+      const keys = opt(existing, "private_key") === undefined ? generateKeys(true, false) : undefined;
+      const planWarnings = planSetup(
+        m,
+        {
+          iface,
+          listenPort: req.listen_port,
+          address: req.address === "" ? undefined : req.address,
+          // "" removes the IPv6 tunnel (and the devices' IPv6 addresses).
+          address6: req.address6,
+          mtu: req.mtu,
+          zone: req.zone as ZoneMode | undefined,
+          endpointHost: req.endpoint_host,
+          dns: req.dns,
+        },
+        keys !== undefined ? { privateKey: keys.privateKey as string, publicKey: keys.publicKey as string } : undefined,
+      );
+      for (const w of planWarnings) warnings.push(w);
+      const s = wgInterface(m, iface) as Section;
+      return {
+        interface: iface,
+        created: existing === undefined,
+        public_key: keys?.publicKey ?? interfacePublicKey(m, s),
+        listen_port: num(s, "listen_port"),
+        addresses: list(s, "addresses"),
+      };
+    }),
+);
 
-  return mutate(args, (m, warnings) => {
-    const existing = m.section("network", iface);
-    if (existing !== undefined && (existing.type !== "interface" || opt(existing, "proto") !== "wireguard")) {
-      fail("CONFLICT", `The network interface "${iface}" exists and is not a WireGuard interface.`, "interface");
-    }
-    // A key is generated once; re-running setup never replaces it.
-    const keys = opt(existing, "private_key") === undefined ? generateKeys(true, false) : undefined;
-    const planWarnings = planSetup(
-      m,
-      { iface, listenPort, address, address6: address6 === "" ? undefined : address6, mtu, zone: zone as ZoneMode | undefined, endpointHost, dns },
-      keys !== undefined ? { privateKey: keys.privateKey as string, publicKey: keys.publicKey as string } : undefined,
-    );
-    for (const w of planWarnings) warnings.push(w);
-    const s = wgInterface(m, iface) as Section;
-    return {
-      interface: iface,
-      created: existing === undefined,
-      public_key: keys?.publicKey ?? interfacePublicKey(m, s),
-      listen_port: num(s, "listen_port"),
-      addresses: list(s, "addresses"),
-    };
-  });
-}
+/** What add_peer and update_peer both take about a device. */
+const peerArgs = {
+  interface: arg(ifaceName, "wg0"),
+  name: arg(peerName, "iPhone"),
+  address: arg(hostAddress, "192.168.100.2"),
+  tunnel: arg(tunnel, "full"),
+  subnets: arg(subnetList, ["192.168.200.0/24"]),
+  keepalive: arg(keepalive, 25),
+  preshared_key: arg(bool, true),
+  dns: arg(dnsList, ["192.168.1.1"]),
+};
 
-export function add_peer(args: Args): Reply {
-  const iface = ifaceArg(args);
-  const req = peerRequest(args, iface);
-  if (req.name === undefined) fail("MISSING_ARGUMENT", '"name" is required (for example "iPhone").', "name");
-  // "" (as in list's example, or an empty form field) means: generate the key pair here.
-  const givenKey = str(args, "public_key");
-  const publicKey = givenKey === "" ? undefined : givenKey;
-  if (publicKey !== undefined) check("public_key", checkKey(publicKey));
-  const wantPsk = bool(args, "preshared_key") ?? true;
-  const keep = bool(args, "keep_private_key") ?? true;
-
-  return mutate(args, (m, warnings) => {
-    requireInterface(m, iface);
-    const keys = generateKeys(publicKey === undefined, wantPsk);
-    const p = planAddPeer(m, { ...req, name: req.name as string }, {
-      publicKey: publicKey ?? (keys.publicKey as string),
-      privateKey: keep ? keys.privateKey : undefined,
-      presharedKey: keys.presharedKey,
+const add_peer = method(
+  {
+    ...peerArgs,
+    // "" (as in list's example, or an empty form field) means: generate the key pair here.
+    public_key: arg(publicKey, ""),
+    keep_private_key: arg(bool, true),
+  },
+  (req, session) => {
+    const name = req.name;
+    if (name === undefined) return fail("MISSING_ARGUMENT", '"name" is required (for example "iPhone").', "name");
+    const givenKey = req.public_key === "" ? undefined : req.public_key;
+    const keep = req.keep_private_key ?? true;
+    return mutate(session, (m, warnings) => {
+      requireInterface(m, req.interface);
+      const keys = generateKeys(givenKey === undefined, req.preshared_key ?? true);
+      const p = planAddPeer(m, { ...peerRequest(req), name }, {
+        publicKey: givenKey ?? (keys.publicKey as string),
+        privateKey: keep ? keys.privateKey : undefined,
+        presharedKey: keys.presharedKey,
+      });
+      const s = wgInterface(m, req.interface) as Section;
+      splitTunnelNote(m, req.tunnel, warnings);
+      if (givenKey === undefined && !keep) {
+        warnings.push("The private key is in this reply only and was not kept on the router: save the configuration now.");
+      }
+      return {
+        interface: req.interface,
+        peer: peerView(m, s, p),
+        // The private key goes into this config even when it is not kept on the router.
+        config: clientConfig(m, s, p, keys.privateKey, warnings),
+        filename: configFileName(name, p.name),
+      };
     });
-    const s = wgInterface(m, iface) as Section;
-    splitTunnelNote(m, req.tunnel, warnings);
-    if (publicKey === undefined && !keep) {
-      warnings.push("The private key is in this reply only and was not kept on the router: save the configuration now.");
-    }
-    return {
-      interface: iface,
-      peer: peerView(m, s, p),
-      // The private key goes into this config even when it is not kept on the router.
-      config: clientConfig(m, s, p, keys.privateKey, warnings),
-      filename: configFileName(req.name as string, p.name),
-    };
-  });
+  },
+);
+
+const update_peer = method(
+  { ...peerArgs, peer: arg(peerRef, "wg0_iphone"), enabled: arg(bool, true) },
+  (req, session) =>
+    mutate(session, (m) => {
+      const current = requirePeer(m, req.interface, req.peer);
+      // true adds a key when there is none (an existing one is kept), false removes it.
+      const psk = req.preshared_key;
+      const presharedKey = psk === true && opt(current, "preshared_key") === undefined ? generateKeys(false, true).presharedKey : undefined;
+      const p = planUpdatePeer(m, req.peer, { ...peerRequest(req), presharedKey, removePresharedKey: psk === false });
+      return { interface: req.interface, peer: peerView(m, wgInterface(m, req.interface) as Section, p) };
+    }),
+);
+
+/** The part of a request about a device, as the planners take it. */
+function peerRequest(req: {
+  interface: string;
+  name?: string;
+  address?: string;
+  tunnel?: Tunnel;
+  subnets?: string[];
+  keepalive?: number;
+  dns?: string[];
+  enabled?: boolean;
+}): PeerRequest {
+  return {
+    iface: req.interface,
+    name: req.name,
+    address: req.address,
+    tunnel: req.tunnel,
+    subnets: req.subnets,
+    keepalive: req.keepalive,
+    dns: req.dns,
+    disabled: req.enabled === undefined ? undefined : !req.enabled,
+  };
 }
 
-export function update_peer(args: Args): Reply {
-  const iface = ifaceArg(args);
-  const ref = requiredStr(args, "peer");
-  const req = peerRequest(args, iface);
-  const psk = bool(args, "preshared_key");
-  return mutate(args, (m) => {
-    const current = requirePeer(m, iface, ref);
-    // true adds a key when there is none (an existing one is kept), false removes it.
-    const presharedKey = psk === true && opt(current, "preshared_key") === undefined ? generateKeys(false, true).presharedKey : undefined;
-    const p = planUpdatePeer(m, ref, { ...req, presharedKey, removePresharedKey: psk === false });
-    return { interface: iface, peer: peerView(m, wgInterface(m, iface) as Section, p) };
-  });
-}
+const peerTarget = { interface: arg(ifaceName, "wg0"), peer: arg(peerRef, "wg0_iphone") };
 
-export function remove_peer(args: Args): Reply {
-  const iface = ifaceArg(args);
-  const ref = requiredStr(args, "peer");
-  return mutate(args, (m) => {
-    const p = planRemovePeer(m, iface, ref);
-    return { interface: iface, removed: p.name, name: opt(p, "description") ?? p.name };
-  });
-}
+const remove_peer = method(peerTarget, (req, session) =>
+  mutate(session, (m) => {
+    const p = planRemovePeer(m, req.interface, req.peer);
+    return { interface: req.interface, removed: p.name, name: opt(p, "description") ?? p.name };
+  }),
+);
 
-export function peer_config(args: Args): Reply {
-  const iface = ifaceArg(args);
-  const ref = requiredStr(args, "peer");
-  const { model: m } = loadModel(sessionOf(args));
-  const s = requireInterface(m, iface);
-  const p = requirePeer(m, iface, ref);
+const peer_config = method(peerTarget, (req, session) => {
+  const { model: m } = loadModel(session);
+  const s = requireInterface(m, req.interface);
+  const p = requirePeer(m, req.interface, req.peer);
   const warnings: string[] = [];
   const privateKey = opt(p, "private_key");
   if (privateKey === undefined) {
     warnings.push("The router did not keep this device's private key, so the configuration has no PrivateKey: insert the key saved when the device was added.");
   }
   const name = opt(p, "description") ?? p.name;
+  if (!isPeerEnabled(p)) warnings.push(`"${name}" is disabled: this configuration cannot connect until the device is enabled again.`);
   return {
-    interface: iface,
+    interface: req.interface,
     peer: p.name,
     name,
+    enabled: isPeerEnabled(p),
     private_key_kept: privateKey !== undefined,
     config: clientConfig(m, s, p, privateKey, warnings),
     filename: configFileName(name, p.name),
     warnings,
   };
-}
+});
 
-export function add_route(args: Args): Reply {
-  const iface = ifaceArg(args);
-  const target = requiredStr(args, "target");
-  check("target", checkSubnet(target));
-  const gateway = str(args, "gateway");
-  if (gateway !== undefined && gateway !== "") check("gateway", checkIpAddress(gateway));
-  const metric = int(args, "metric");
-  if (metric !== undefined) check("metric", checkMetric(metric));
-  return mutate(args, (m, warnings) => {
-    const r = planAddRoute(m, { iface, target, gateway: gateway === "" ? undefined : gateway, metric }, warnings);
-    return { interface: iface, route: { id: r.name, target: opt(r, "target"), gateway: opt(r, "gateway"), metric: num(r, "metric") } };
-  });
-}
+const add_route = method(
+  {
+    interface: arg(ifaceName, "wg0"),
+    target: arg(checked(requiredStr, checkSubnet), "192.168.200.0/24"),
+    gateway: arg(optionalStr(checkIpAddress), "192.168.100.2"),
+    metric: arg(metric, 10),
+    replace_default: arg(bool, false),
+  },
+  (req, session) =>
+    mutate(session, (m, warnings) => {
+      const r = planAddRoute(
+        m,
+        { iface: req.interface, target: req.target, gateway: req.gateway === "" ? undefined : req.gateway, metric: req.metric, replaceDefault: req.replace_default === true },
+        warnings,
+      );
+      return { interface: req.interface, route: { id: r.name, target: opt(r, "target"), gateway: opt(r, "gateway"), metric: num(r, "metric") } };
+    }),
+);
 
-export function remove_route(args: Args): Reply {
-  const iface = ifaceArg(args);
-  const ref = str(args, "route") ?? str(args, "target");
-  if (ref === undefined || ref === "") fail("MISSING_ARGUMENT", '"route" (its id) or "target" is required.', "route");
-  return mutate(args, (m) => {
-    const r = planRemoveRoute(m, iface, ref);
-    return { interface: iface, removed: r.name, target: opt(r, "target") };
-  });
-}
+const remove_route = method(
+  {
+    interface: arg(ifaceName, "wg0"),
+    route: arg(checked(str, (r: string) => (isUciName(r) ? undefined : { code: "NOT_FOUND", message: `There is no route "${r}".` })), "wgmgr_wg0_route1"),
+    target: arg(checked(str, checkSubnet), "192.168.200.0/24"),
+  },
+  (req, session) => {
+    const ref = req.route ?? req.target;
+    if (ref === undefined || ref === "") fail("MISSING_ARGUMENT", '"route" (its id) or "target" is required.', "route");
+    return mutate(session, (m) => {
+      const r = planRemoveRoute(m, req.interface, ref);
+      return { interface: req.interface, removed: r.name, target: opt(r, "target") };
+    });
+  },
+);
 
-export function teardown(args: Args): Reply {
-  const iface = ifaceArg(args);
-  return mutate(args, (m) => {
-    planTeardown(m, iface);
-    return { interface: iface, removed: true };
-  });
-}
+const teardown = method({ interface: arg(ifaceName, "wg0") }, (req, session) =>
+  mutate(session, (m) => {
+    planTeardown(m, req.interface);
+    return { interface: req.interface, removed: true };
+  }),
+);
 
 /** Makes the running interface match the committed configuration (LuCI calls it after Save & Apply). */
-export function sync(args: Args): Reply {
-  const iface = ifaceArg(args);
-  sessionOf(args); // validated, but sync always reads what is committed
+const sync = method({ interface: arg(ifaceName, "wg0") }, ({ interface: iface }) => {
+  // A session is accepted, but sync always reads what is committed: it is about what runs.
   const { model: m } = loadModel(undefined);
   requireInterface(m, iface);
   const warnings: string[] = [];
   const r = syncInterface(m, iface, warnings, true);
   return { interface: iface, running: r.running, peers: r.peers, warnings };
-}
+});
 
-export const METHODS: Record<string, (args: Args) => Reply> = {
+/** Every method of the ubus object, with its arguments (args.ts). */
+export const METHODS: Record<string, Method> = {
   status,
   get,
   defaults,
@@ -563,51 +633,3 @@ export const METHODS: Record<string, (args: Args) => Reply> = {
   sync,
   teardown,
 };
-
-/** Example arguments per method, as rpcd's `list` wants them (each value's type is the argument's type). */
-export const SIGNATURES: Record<string, Reply> = {
-  status: { interface: "wg0" },
-  get: { interface: "wg0" },
-  defaults: { interface: "wg0" },
-  setup: {
-    interface: "wg0",
-    listen_port: 51820,
-    address: "192.168.100.1/24",
-    address6: "fd00:100::1/64",
-    mtu: 1420,
-    zone: "lan",
-    endpoint_host: "myhome.example.net",
-    dns: ["192.168.1.1"],
-  },
-  add_peer: {
-    interface: "wg0",
-    name: "iPhone",
-    address: "192.168.100.2",
-    tunnel: "full",
-    subnets: ["192.168.200.0/24"],
-    keepalive: 25,
-    preshared_key: true,
-    public_key: "",
-    keep_private_key: true,
-    dns: ["192.168.1.1"],
-  },
-  update_peer: {
-    interface: "wg0",
-    peer: "wg0_iphone",
-    name: "iPhone",
-    address: "192.168.100.2",
-    tunnel: "split",
-    subnets: ["192.168.200.0/24"],
-    keepalive: 25,
-    enabled: true,
-    preshared_key: true,
-    dns: ["192.168.1.1"],
-  },
-  remove_peer: { interface: "wg0", peer: "wg0_iphone" },
-  peer_config: { interface: "wg0", peer: "wg0_iphone" },
-  add_route: { interface: "wg0", target: "192.168.200.0/24", gateway: "192.168.100.2", metric: 10 },
-  remove_route: { interface: "wg0", route: "wgmgr_wg0_route1", target: "192.168.200.0/24" },
-  sync: { interface: "wg0" },
-  teardown: { interface: "wg0" },
-};
-

@@ -19,10 +19,11 @@ import {
   sameAddress,
   sizeOf,
 } from "./common/ip";
+import { foldCase } from "./common/validate";
 import { fail } from "./errors";
 import { Model, Section, flag, list, num, opt } from "./model";
 import {
-  findPeer,
+  findPeers,
   interfaceAddresses,
   isOwnedBy,
   lanAddresses,
@@ -54,9 +55,10 @@ export function requireInterface(m: Model, iface: string): Section {
 }
 
 export function requirePeer(m: Model, iface: string, ref: string): Section {
-  const p = findPeer(m, iface, ref);
-  if (p === undefined) fail("NOT_FOUND", `"${iface}" has no peer "${ref}".`, "peer");
-  return p;
+  const found = findPeers(m, iface, ref);
+  if (found.length === 0) fail("NOT_FOUND", `"${iface}" has no peer "${ref}".`, "peer");
+  if (found.length > 1) fail("AMBIGUOUS", `Several devices are called "${ref}" (in different case): name one by its id (${found.map((p) => p.name).join(", ")}).`, "peer");
+  return found[0];
 }
 
 // ---- setup --------------------------------------------------------------------
@@ -90,12 +92,16 @@ export function planSetup(m: Model, req: SetupRequest, newKey?: { privateKey: st
   const addresses = interfaceAddresses(existing ?? { name: iface, type: "interface", anonymous: false, options: {} });
   const pick = (text: string | undefined, family: 4 | 6, field: string): Cidr | undefined => {
     if (text === undefined) return addresses.find((c) => c.addr.family === family);
+    if (text === "") return undefined; // removes this family's tunnel
     const c = parseCidr(text, false) as Cidr;
     checkTunnelSubnetIsFree(m, iface, networkOf(c), field);
     return c;
   };
   const v4 = pick(req.address, 4, "address");
   const v6 = pick(req.address6, 6, "address6");
+  if (v4 === undefined && v6 === undefined) {
+    fail("MISSING_ARGUMENT", `${iface} needs a tunnel address: give "address" (for example 192.168.100.1/24).`, req.address6 === "" ? "address6" : "address");
+  }
   // A hand-made interface may carry a bare /32: without a subnet nothing routes to the
   // tunnel after a restart, and no peer address can be allocated.
   for (const c of [v4, v6]) {
@@ -109,7 +115,6 @@ export function planSetup(m: Model, req: SetupRequest, newKey?: { privateKey: st
   }
   const newAddresses = [v4, v6].filter((c) => c !== undefined).map((c) => formatCidr(c as Cidr));
   if (existing !== undefined) {
-    warnPeersOutside(m, iface, [v4, v6], warnings);
     const oldPort = num(existing, "listen_port");
     const oldHost = opt(m.section("wgmgr", iface), "endpoint_host");
     const moved = (oldPort !== undefined && oldPort !== port) || (req.endpointHost !== undefined && oldHost !== undefined && req.endpointHost !== oldHost);
@@ -122,7 +127,9 @@ export function planSetup(m: Model, req: SetupRequest, newKey?: { privateKey: st
   m.set("network", iface, "proto", "wireguard");
   if (newKey !== undefined) m.set("network", iface, "private_key", newKey.privateKey);
   m.set("network", iface, "listen_port", port);
+  const before = existing !== undefined ? { 4: tunnelSubnet(existing, 4), 6: tunnelSubnet(existing, 6) } : undefined;
   m.set("network", iface, "addresses", newAddresses);
+  if (before !== undefined) renumberPeers(m, wgInterface(m, iface) as Section, before, warnings);
   if (req.mtu !== undefined) m.set("network", iface, "mtu", req.mtu);
 
   const meta = m.create("wgmgr", iface, "interface");
@@ -140,8 +147,15 @@ export function planSetup(m: Model, req: SetupRequest, newKey?: { privateKey: st
   return warnings;
 }
 
-/** A tunnel subnet must not overlap the LAN, another interface or another tunnel. */
+/** A tunnel subnet must not overlap the LAN, another interface, another tunnel or a network behind a device. */
 function checkTunnelSubnetIsFree(m: Model, iface: string, net: Cidr, field: string): void {
+  for (const p of peersOf(m, iface)) {
+    for (const c of peerAllowedIps(p)) {
+      if (c.prefix < maxPrefix(c.addr.family) && overlaps(c, net)) {
+        fail("SUBNET_CONFLICT", `The tunnel subnet ${formatCidr(net)} overlaps ${formatCidr(c)}, the network behind device "${peerLabel(p)}".`, field);
+      }
+    }
+  }
   for (const o of otherNetworks(m)) {
     if (overlaps(o.net, net)) {
       fail(
@@ -161,15 +175,44 @@ function checkTunnelSubnetIsFree(m: Model, iface: string, net: Cidr, field: stri
   }
 }
 
-function warnPeersOutside(m: Model, iface: string, nets: (Cidr | undefined)[], warnings: string[]): void {
-  for (const p of peersOf(m, iface)) {
-    for (const host of hostAddresses(p)) {
-      const net = nets.find((n) => n !== undefined && n.addr.family === host.addr.family);
-      if (net !== undefined && !containsAddress(net, host.addr)) {
-        warnings.push(`Peer "${opt(p, "description") ?? p.name}" keeps ${formatCidr(host)}, outside the new tunnel subnet: update its address.`);
+/**
+ * After the tunnel subnet changed: each device whose address was in the old subnet gets
+ * one in the new (the same host number where it fits), and a removed family takes the
+ * devices' addresses of that family with it. Says which devices need their configuration
+ * again, since their Address changed.
+ */
+function renumberPeers(m: Model, iface: Section, before: Record<4 | 6, Cidr | undefined>, warnings: string[]): void {
+  const moved: string[] = [];
+  for (const family of [4, 6] as const) {
+    const oldNet = before[family];
+    const newNet = tunnelSubnet(iface, family);
+    if (oldNet === undefined || (newNet !== undefined && sameAddress(oldNet.addr, newNet.addr) && oldNet.prefix === newNet.prefix)) continue;
+    for (const p of peersOf(m, iface.name)) {
+      const allowed = peerAllowedIps(p);
+      const host = allowed.find((c) => c.prefix === maxPrefix(family) && containsAddress(oldNet, c.addr));
+      if (host === undefined || (newNet !== undefined && isUsableHost(iface, newNet, host.addr))) continue;
+      const rest = allowed.filter((c) => c !== host);
+      if (newNet === undefined) {
+        m.set("network", p.name, "allowed_ips", rest.map((c) => formatCidr(c)));
+        continue;
       }
+      // The device's own address is set aside first, so that allocation does not count it.
+      m.set("network", p.name, "allowed_ips", rest.map((c) => formatCidr(c)));
+      const a = allocateAddress(m, iface, newNet, offsetIn(oldNet, host.addr));
+      m.set("network", p.name, "allowed_ips", [{ addr: a, prefix: host.prefix }, ...rest].map((c) => formatCidr(c)));
+      moved.push(`${peerLabel(p)} (${formatAddress(host.addr)} → ${formatAddress(a)})`);
     }
   }
+  if (moved.length > 0) {
+    warnings.push(`The tunnel subnet changed, so these devices have new addresses and need their configuration again: ${moved.join(", ")}.`);
+  }
+}
+
+/** True when `a` can stay a device's address in `net`: inside it, not its network or broadcast, not the router's. */
+function isUsableHost(iface: Section, net: Cidr, a: Addr): boolean {
+  if (!containsAddress(net, a) || sameAddress(a, net.addr)) return false;
+  if (a.family === 4 && offsetIn(net, a) === sizeOf(net) - 1) return false;
+  return !interfaceAddresses(iface).some((c) => sameAddress(c.addr, a));
 }
 
 function planHandshakeRule(m: Model, iface: string, port: number, warnings: string[]): void {
@@ -378,9 +421,7 @@ export interface NewPeerKeys {
 
 export function planAddPeer(m: Model, req: PeerRequest & { name: string }, keys: NewPeerKeys): Section {
   const iface = requireInterface(m, req.iface);
-  if (findPeerByName(m, req.iface, req.name) !== undefined) {
-    fail("ALREADY_EXISTS", `A peer named "${req.name}" already exists on ${req.iface}.`, "name");
-  }
+  checkNameIsFree(m, req.iface, req.name, undefined);
   for (const p of peersOf(m, req.iface)) {
     if (opt(p, "public_key") === keys.publicKey) {
       fail("ALREADY_EXISTS", `Peer "${peerLabel(p)}" already uses this public key.`, "public_key");
@@ -406,8 +447,19 @@ export function planAddPeer(m: Model, req: PeerRequest & { name: string }, keys:
   return p;
 }
 
-function findPeerByName(m: Model, iface: string, name: string): Section | undefined {
-  return peersOf(m, iface).find((p) => opt(p, "description") === name);
+/**
+ * A name is a device's own: no other device has it (in any ASCII case), and it is not
+ * another device's id or public key, which `peer` arguments would find first.
+ */
+function checkNameIsFree(m: Model, iface: string, name: string, self: Section | undefined): void {
+  const key = foldCase(name);
+  for (const p of peersOf(m, iface)) {
+    if (p === self) continue;
+    if (foldCase(opt(p, "description") ?? "") === key) fail("ALREADY_EXISTS", `A device named "${peerLabel(p)}" already exists on ${iface}.`, "name");
+    if (foldCase(p.name) === key || opt(p, "public_key") === name) {
+      fail("NAME_CONFLICT", `"${name}" is the id or public key of device "${peerLabel(p)}": give this device another name.`, "name");
+    }
+  }
 }
 
 /** The peer's tunnel addresses: the given one, or the next free (IPv6 mirrors the IPv4 host number). */
@@ -450,9 +502,7 @@ export function planUpdatePeer(m: Model, ref: string, req: PeerRequest): Section
   const p = requirePeer(m, req.iface, ref);
   const id = p.name;
   if (req.name !== undefined && req.name !== opt(p, "description")) {
-    if (findPeerByName(m, req.iface, req.name) !== undefined) {
-      fail("ALREADY_EXISTS", `A peer named "${req.name}" already exists on ${req.iface}.`, "name");
-    }
+    checkNameIsFree(m, req.iface, req.name, p);
     m.set("network", id, "description", req.name);
   }
   if (req.address !== undefined || req.subnets !== undefined) {
@@ -509,6 +559,8 @@ export interface RouteRequest {
   target: string;
   gateway?: string;
   metric?: number;
+  /** A route to 0.0.0.0/0 or ::/0 replaces the default route only when asked for. */
+  replaceDefault?: boolean;
 }
 
 export function ownedRoutes(m: Model, iface: string): Section[] {
@@ -524,14 +576,27 @@ export function planAddRoute(m: Model, req: RouteRequest, warnings: string[]): S
       fail("ALREADY_EXISTS", `${req.iface} already has a route to ${formatCidr(target)}.`, "target");
     }
   }
+  if (target.prefix === 0) checkDefaultRoute(m, req);
+  else if (req.replaceDefault) fail("INVALID_ARGUMENT", `replace_default is for a route to ${target.addr.family === 4 ? "0.0.0.0/0" : "::/0"} only.`, "replace_default");
+  // A network the router reaches directly would be cut off by a route into the tunnel.
+  const local = [...otherNetworks(m), ...wgInterfaces(m).flatMap((w) => interfaceAddresses(w).map((c) => ({ name: w.name, net: networkOf(c) })))];
+  for (const o of local) {
+    if (target.prefix > 0 && overlaps(o.net, target)) {
+      fail("OVERLAP", `${formatCidr(target)} overlaps ${formatCidr(o.net)} of interface "${o.name}", which the router reaches directly: a route into the tunnel would cut it off.`, "target");
+    }
+  }
   if (req.gateway !== undefined) {
     const gw = parseAddress(req.gateway) as Addr;
     if (gw.family !== target.addr.family) {
       fail("INVALID_ADDRESS", `The gateway ${req.gateway} is not of the same IP version as ${formatCidr(target)}.`, "gateway");
     }
     const net = tunnelSubnet(iface, gw.family);
-    if (net !== undefined && !containsAddress(net, gw)) {
-      warnings.push(`The gateway ${req.gateway} is outside the tunnel subnet ${formatCidr(net)}.`);
+    if (net === undefined || !containsAddress(net, gw)) {
+      fail(
+        "INVALID_GATEWAY",
+        `The gateway ${req.gateway} is not in ${req.iface}'s tunnel subnet${net !== undefined ? " " + formatCidr(net) : ""}: give a device's tunnel address, or no gateway.`,
+        "gateway",
+      );
     }
   }
   // WireGuard picks the peer by its allowed IPs and ignores the gateway: a route into the
@@ -558,6 +623,32 @@ export function planAddRoute(m: Model, req: RouteRequest, warnings: string[]): S
   m.set("network", id, "gateway", req.gateway);
   m.set("network", id, "metric", req.metric);
   return r;
+}
+
+/**
+ * A route that replaces the default route sends everything into the tunnel, the tunnel's
+ * own packets too, unless netifd pins a host route to each peer's endpoint through the
+ * WAN (it does for peers with an endpoint_host, unless nohostroute is set). Devices that
+ * dial in have no endpoint the router knows, so such a route would cut them off.
+ */
+function checkDefaultRoute(m: Model, req: RouteRequest): void {
+  const what = `A route to ${req.target} replaces the router's default route`;
+  if (!req.replaceDefault) {
+    fail("DEFAULT_ROUTE", `${what}: all of its traffic would go into the tunnel. Give "replace_default": true if that is what you want.`, "target");
+  }
+  const iface = wgInterface(m, req.iface) as Section;
+  const peers = peersOf(m, req.iface).filter((p) => isPeerEnabled(p));
+  if (flag(iface, "nohostroute")) fail("ENDPOINT_UNREACHABLE", `${what}, and ${req.iface} has nohostroute set: its endpoints would be routed into the tunnel.`, "replace_default");
+  if (peers.length === 0) fail("ENDPOINT_UNREACHABLE", `${what}, but ${req.iface} has no device to send it to.`, "replace_default");
+  for (const p of peers) {
+    if (opt(p, "endpoint_host") === undefined) {
+      fail(
+        "ENDPOINT_UNREACHABLE",
+        `${what}, but device "${peerLabel(p)}" dials in and has no fixed endpoint: the router's answers to it would go into the tunnel. Only a tunnel that dials out to servers can carry the default route.`,
+        "replace_default",
+      );
+    }
+  }
 }
 
 export function planRemoveRoute(m: Model, iface: string, ref: string): Section {

@@ -2,6 +2,7 @@
 // tunnel and LAN subnets, firewall zones, and the names of the sections wgmgr owns.
 
 import { Cidr, maxPrefix, networkOf, parseCidr } from "./common/ip";
+import { foldCase } from "./common/validate";
 import { Model, Section, list, opt } from "./model";
 
 const PEER_TYPE_PREFIX = "wireguard_";
@@ -40,12 +41,22 @@ export function peersOf(m: Model, iface: string): Section[] {
   return m.sections("network", peerType(iface));
 }
 
-/** A peer by section name, name (description) or public key. */
-export function findPeer(m: Model, iface: string, ref: string): Section | undefined {
+/**
+ * The peers a reference names, most specific first: its id (section name); else its name
+ * exactly; else its name in any ASCII case; else its public key. Names cannot equal
+ * another peer's id or key (plan.ts), so an id never finds a peer by its name; more than
+ * one result means names that differ only in case, from before that rule.
+ */
+export function findPeers(m: Model, iface: string, ref: string): Section[] {
   const peers = peersOf(m, iface);
-  for (const p of peers) if (p.name === ref) return p;
-  for (const p of peers) if (opt(p, "description") === ref || opt(p, "public_key") === ref) return p;
-  return undefined;
+  const byId = peers.filter((p) => p.name === ref);
+  if (byId.length > 0) return byId;
+  const exact = peers.filter((p) => opt(p, "description") === ref);
+  if (exact.length > 0) return exact;
+  const key = foldCase(ref);
+  const folded = peers.filter((p) => foldCase(opt(p, "description") ?? "") === key);
+  if (folded.length > 0) return folded;
+  return peers.filter((p) => opt(p, "public_key") === ref);
 }
 
 /** The interface's own addresses with their prefixes ("192.168.100.1/24"). */

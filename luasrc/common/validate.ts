@@ -29,6 +29,50 @@ function problem(code: string, message: string): Problem {
 // Lua strings are byte strings, JS strings are UTF-16: "é" has length 2 in Lua.
 const STRINGS_ARE_BYTES = "\u00e9".length === 2;
 
+/**
+ * The Unicode code points of a string, or undefined when it is not valid text: in Lua
+ * (bytes) malformed UTF-8 (overlong forms, surrogates and values past U+10FFFF included),
+ * in JS (UTF-16) a lone surrogate.
+ */
+export function codePoints(s: string): number[] | undefined {
+  const out: number[] = [];
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (STRINGS_ARE_BYTES) {
+      if (c < 0x80) {
+        out.push(c);
+        continue;
+      }
+      const extra = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+      if (extra < 0 || i + extra >= n) return undefined;
+      let cp = c % (extra === 1 ? 32 : extra === 2 ? 16 : 8);
+      for (let k = 1; k <= extra; k++) {
+        const b = s.charCodeAt(i + k);
+        if (b < 0x80 || b > 0xbf) return undefined;
+        cp = cp * 64 + (b - 0x80);
+      }
+      const least = extra === 1 ? 0x80 : extra === 2 ? 0x800 : 0x10000;
+      if (cp < least || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return undefined;
+      out.push(cp);
+      i += extra;
+    } else if (c >= 0xd800 && c <= 0xdbff) {
+      const low = i + 1 < n ? s.charCodeAt(i + 1) : 0;
+      if (low < 0xdc00 || low > 0xdfff) return undefined;
+      out.push(0x10000 + (c - 0xd800) * 1024 + (low - 0xdc00));
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) return undefined;
+    else out.push(c);
+  }
+  return out;
+}
+
+/** True for valid text (see codePoints); plain ASCII is checked without decoding. */
+export function isValidText(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return codePoints(s) !== undefined;
+  return true;
+}
+
 /** Length of a string in UTF-8 bytes, the same in both runtimes. */
 export function utf8Length(s: string): number {
   if (STRINGS_ARE_BYTES) return s.length;
@@ -43,6 +87,50 @@ export function utf8Length(s: string): number {
     } else n += 3;
   }
   return n;
+}
+
+/** ASCII letters folded to lower case (the same in both runtimes, whatever the locale). */
+export function foldCase(s: string): string {
+  // Lua's string.lower folds ASCII only (Lua runs in the C locale); JS would fold "É" too.
+  if (STRINGS_ARE_BYTES) return s.toLowerCase();
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    out += c >= 65 && c <= 90 ? String.fromCharCode(c + 32) : s.charAt(i);
+  }
+  return out;
+}
+
+/** White space at the ends of a name: ASCII, no-break space (U+00A0), ideographic space (U+3000). */
+function spaceAt(s: string, i: number, fromEnd: boolean): number {
+  const c = s.charCodeAt(i);
+  if (c === 32 || (c >= 9 && c <= 13)) return 1;
+  if (!STRINGS_ARE_BYTES) return c === 0xa0 || c === 0x3000 ? 1 : 0;
+  // UTF-8: C2 A0 and E3 80 80, found from their first byte or, from the end, their last.
+  const at = (k: number): number => s.charCodeAt(k);
+  if (!fromEnd) return c === 0xc2 && at(i + 1) === 0xa0 ? 2 : c === 0xe3 && at(i + 1) === 0x80 && at(i + 2) === 0x80 ? 3 : 0;
+  return c === 0xa0 && at(i - 1) === 0xc2 ? 2 : c === 0x80 && at(i - 1) === 0x80 && at(i - 2) === 0xe3 ? 3 : 0;
+}
+
+/** A name without the white space around it, as the plugin stores it and the pages send it. */
+export function trimName(s: string): string {
+  let start = 0;
+  let end = s.length;
+  for (let k = spaceAt(s, start, false); k > 0 && start < end; k = spaceAt(s, start, false)) start += k;
+  for (let k = end > start ? spaceAt(s, end - 1, true) : 0; k > 0 && end > start; k = end > start ? spaceAt(s, end - 1, true) : 0) end -= k;
+  return s.substring(start, end);
+}
+
+/**
+ * Characters a name may not hold: controls (C0, DEL, C1), line and paragraph separators,
+ * and the invisible direction marks and overrides that make a name look like another
+ * (U+202E shows "gpj.exe" as "exe.jpg").
+ */
+function isForbiddenInName(cp: number): boolean {
+  return (
+    cp < 32 || (cp >= 0x7f && cp <= 0x9f) || cp === 0x061c || cp === 0x200e || cp === 0x200f ||
+    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)
+  );
 }
 
 function isIdentChar(c: number): boolean {
@@ -71,15 +159,20 @@ export function checkInterfaceName(s: string): Problem | undefined {
 
 export const MAX_PEER_NAME_BYTES = 64;
 
-/** Peer names are free text (any language), but one line and no control characters. */
+/**
+ * Peer names are free text in any language, trimmed (trimName), on one line, without
+ * controls or direction overrides. Two names that differ only in the case of ASCII
+ * letters are the same name (foldCase).
+ */
 export function checkPeerName(s: string): Problem | undefined {
-  if (s.length === 0) return problem("INVALID_NAME", "Give the device a name, for example \"iPhone\".");
+  if (trimName(s).length === 0) return problem("INVALID_NAME", "Give the device a name, for example \"iPhone\".");
   if (utf8Length(s) > MAX_PEER_NAME_BYTES) {
     return problem("INVALID_NAME", `The name is too long: at most ${MAX_PEER_NAME_BYTES} bytes.`);
   }
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 32 || c === 127) return problem("INVALID_NAME", "The name cannot contain line breaks or control characters.");
+  const cps = codePoints(s);
+  if (cps === undefined) return problem("INVALID_UTF8", "The name is not valid UTF-8 text.");
+  for (const cp of cps) {
+    if (isForbiddenInName(cp)) return problem("INVALID_NAME", "The name cannot contain line breaks, control characters or text-direction marks.");
   }
   return undefined;
 }
@@ -191,7 +284,19 @@ export function checkInterfaceAddress(text: string, family: 4 | 6): Problem | un
   if (!hasHostBits(c) || isBroadcast(c)) {
     return problem("INVALID_ADDRESS", `${formatAddress(c.addr)} cannot be the router's own address in ${formatCidr(networkOf(c))}: use for example ${example}.`);
   }
+  if (family === 6 && !isGlobalOrUla(c.addr)) {
+    return problem(
+      "INVALID_ADDRESS",
+      `${formatAddress(c.addr)} is not a unicast address a tunnel can use (multicast, link-local and IPv4-mapped addresses cannot be routed): use a ULA such as ${example}, or a global prefix.`,
+    );
+  }
   return undefined;
+}
+
+/** Global unicast (2000::/3) or unique local (fc00::/7): the IPv6 addresses a tunnel subnet can use. */
+function isGlobalOrUla(a: Addr): boolean {
+  const top = a.words[0];
+  return (top >= 0x2000 && top <= 0x3fff) || (top >= 0xfc00 && top <= 0xfdff);
 }
 
 function isAllZero(a: Addr): boolean {

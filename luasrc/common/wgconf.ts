@@ -34,17 +34,25 @@ export function renderClientConfig(c: ClientConfig): string {
   return lines.join("\n") + "\n";
 }
 
+const FORBIDDEN_IN_FILE_NAMES = '/\\:*?"<>|';
+
 /**
- * The download name of a client config: ASCII letters, digits, "-" and "_" only, at most
- * 15 characters (the WireGuard apps and wg-quick use it as the tunnel's interface name).
+ * The download name of a client config: the device's name as the user wrote it (the
+ * WireGuard apps show the file name as the tunnel's name, in any language), without the
+ * characters file systems forbid (/ \ : * ? " < > |, controls) and without dots or
+ * spaces at its ends (Windows drops them); the section id when nothing is left.
  */
 export function configFileName(name: string, fallback: string): string {
   let out = "";
-  for (let i = 0; i < name.length && out.length < 15; i++) {
+  for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
-    if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 95) out += name.charAt(i);
-    else if (c === 32) out += "_";
+    if (c >= 32 && c !== 127 && FORBIDDEN_IN_FILE_NAMES.indexOf(name.charAt(i)) < 0) out += name.charAt(i);
   }
+  let start = 0;
+  let end = out.length;
+  while (start < end && (out.charAt(start) === " " || out.charAt(start) === ".")) start++;
+  while (end > start && (out.charAt(end - 1) === " " || out.charAt(end - 1) === ".")) end--;
+  out = out.substring(start, end);
   return (out === "" ? fallback : out) + ".conf";
 }
 

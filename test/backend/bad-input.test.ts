@@ -91,21 +91,22 @@ const cases: Case[] = [
   ["defaults", { interface: "wg 0" }, "interface"],
 ];
 
-// Every string argument of every method with hostile strings, and every argument with wrong types.
-const STRING_ARGS: Record<string, string[]> = {
-  setup: ["interface", "address", "address6", "zone", "endpoint_host", "dns"],
-  add_peer: ["interface", "name", "address", "tunnel", "subnets", "public_key", "dns"],
-  update_peer: ["interface", "peer", "address", "tunnel", "subnets", "dns"],
-  remove_peer: ["interface", "peer"],
-  peer_config: ["interface", "peer"],
-  add_route: ["interface", "target", "gateway"],
-  remove_route: ["interface", "route"],
-  get: ["interface"],
-  status: ["interface"],
-  sync: ["interface"],
-  teardown: ["interface"],
-  defaults: ["interface"],
-};
+// Every string argument of every method (as `list` declares them: an example that is a
+// string or a list of strings) with hostile strings, and every argument with wrong types.
+const SIGNATURES: Record<string, Record<string, unknown>> = (() => {
+  const probe = new TestRouter();
+  try {
+    return probe.list();
+  } finally {
+    probe.cleanup();
+  }
+})();
+const STRING_ARGS: Record<string, string[]> = Object.fromEntries(
+  Object.entries(SIGNATURES).map(([method, sig]) => [
+    method,
+    Object.keys(sig).filter((a) => typeof sig[a] === "string" || (Array.isArray(sig[a]) && typeof (sig[a] as unknown[])[0] === "string")),
+  ]),
+);
 const BASE: Record<string, Record<string, unknown>> = {
   add_peer: { name: "new" },
   update_peer: { peer: "iPhone" },
@@ -114,6 +115,24 @@ const BASE: Record<string, Record<string, unknown>> = {
   add_route: { target: "192.168.9.0/24" },
   remove_route: { route: "wgmgr_wg0_route1" },
 };
+
+// A name a method does not know is refused, naming it (a typo must not pass silently).
+for (const method of Object.keys(SIGNATURES)) cases.push([method, { ...BASE[method], bogus_argument: 1 }, "bogus_argument"]);
+cases.push(["setup", { listenport: 9999 }, "listenport"], ["add_peer", { name: "x", endpoint: "1.2.3.4:51820" }, "endpoint"]);
+
+// Text that is not UTF-8: raw bytes, and a lone surrogate escaped in JSON, in every string argument.
+const withBytes = (base: Record<string, unknown>, field: string, list: boolean): Buffer => {
+  const head = JSON.stringify({ ...base, [field]: list ? ["@"] : "@" });
+  const [before, after] = head.split("@");
+  return Buffer.concat([Buffer.from(before), Buffer.from([0x78, 0xff, 0xfe, 0x78]), Buffer.from(after)]);
+};
+for (const [method, fields] of Object.entries(STRING_ARGS)) {
+  for (const field of fields) {
+    const list = Array.isArray(SIGNATURES[method][field]);
+    cases.push([method, withBytes(BASE[method] ?? {}, field, list), field]);
+    cases.push([method, JSON.stringify({ ...BASE[method], [field]: list ? ["x\ud800"] : "x\ud800" }), field]);
+  }
+}
 for (const [method, fields] of Object.entries(STRING_ARGS)) {
   for (const field of fields) {
     // "name" is free text: hostile-looking names are legal and tested elsewhere.
@@ -134,7 +153,8 @@ for (const [method, field] of [
 }
 
 describe("every bad argument gets a structured error and changes nothing", () => {
-  test.each(cases.map((c, i) => [i, c[0], JSON.stringify(c[1]).slice(0, 80), c] as const))("#%i %s %s", (_i, method, _label, c) => {
+  const label = (a: unknown): string => (Buffer.isBuffer(a) ? a.toString("latin1") : typeof a === "string" ? a : JSON.stringify(a)).slice(0, 80);
+  test.each(cases.map((c, i) => [i, c[0], label(c[1]), c] as const))("#%i %s %s", (_i, method, _label, c) => {
     const [, args, field] = c;
     const reply = r.call(method, args);
     expect(typeof reply.error, JSON.stringify(reply).slice(0, 300)).toBe("string");

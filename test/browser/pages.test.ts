@@ -296,7 +296,7 @@ describe.skipIf(!HAVE_CHROMIUM)("wgmgr pages in Chromium: setup, devices, QR, ap
     await page.fill("#wgmgr-name", "iPhone");
     await page.click(".wgmgr-save");
     const nameError = page.locator('[data-field="name"] .wgmgr-error');
-    await expect.poll(() => nameError.textContent()).toContain('A peer named "iPhone" already exists');
+    await expect.poll(() => nameError.textContent()).toContain('A device named "iPhone" already exists');
     expect(adds()).toBe(before + 1);
     await shot(page, "peer-form-error.png");
 

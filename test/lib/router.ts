@@ -65,13 +65,13 @@ export class TestRouter {
     };
   }
 
-  /** Runs `wgmgr call <method>` with `input` (an object, or raw text) on stdin. */
+  /** Runs `wgmgr call <method>` with `input` (an object, or raw text or bytes) on stdin. */
   call(method: string, input: unknown = {}): Reply {
-    const r = this.raw(["call", method], typeof input === "string" ? input : JSON.stringify(input));
+    const r = this.raw(["call", method], typeof input === "string" || Buffer.isBuffer(input) ? input : JSON.stringify(input));
     return JSON.parse(r.stdout);
   }
 
-  raw(argv: string[], stdin = ""): { stdout: string; stderr: string; status: number | null } {
+  raw(argv: string[], stdin: string | Buffer = ""): { stdout: string; stderr: string; status: number | null } {
     const r = spawnSync(LUA, [PLUGIN, ...argv], { input: stdin, env: this.env, encoding: "utf8", maxBuffer: 64 << 20 });
     return { stdout: r.stdout, stderr: r.stderr, status: r.status };
   }
