@@ -120,13 +120,14 @@ function deflateRaw(data) {
   return gz.subarray(10, gz.length - 8); // 10-byte header (no name), 8-byte CRC32 + size trailer
 }
 
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$/;
 const byBytes = (a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 /** apk's version syntax (apk_version_validate), e.g. 1.2.3-r1, 2.0_rc1-r0. */
 const VERSION = /^[0-9]+(\.[0-9]+)*[a-z]?(_(alpha|beta|pre|rc|cvs|svn|git|hg|p)[0-9]*)*(~[0-9a-f]+)?(-r[0-9]+)?$/;
 
 /**
  * The .apk of a package:
- *   info: { name, version, description, arch, license, origin, url, maintainer, depends: ["name", ...] }
+ *   info: { name, version, description, arch, license, origin, url, maintainer, depends: [name, ...] }
  *   files: [{ path: "usr/bin/x" (no leading "/"), mode, data }], directories as { path, mode } without data,
  *          "" for the root; owned by root:root; every parent directory must be listed
  *   scripts: { "post-install": text, ... } (apk's script names)
@@ -135,7 +136,10 @@ const VERSION = /^[0-9]+(\.[0-9]+)*[a-z]?(_(alpha|beta|pre|rc|cvs|svn|git|hg|p)[
  * first 20 bytes of the SHA-256 of the ADB block with the id zeroed, as apk mkpkg makes them.
  */
 export function writeApk({ info, files, scripts, mtime }) {
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$/.test(info.name)) throw new Error(`apk: illegal package name "${info.name}"`);
+  for (const name of [info.name, ...info.depends]) {
+    // (a versioned dependency, "b>=1", would need its version and operator stored apart)
+    if (!NAME.test(name)) throw new Error(`apk: "${name}" is not a package name`);
+  }
   if (!VERSION.test(info.version)) throw new Error(`apk: "${info.version}" is not an apk version (like 1.0-r1)`);
   for (const s of Object.keys(scripts)) if (!SCRIPTS.includes(s)) throw new Error(`apk: unknown script ${s}`);
 
@@ -166,7 +170,7 @@ export function writeApk({ info, files, scripts, mtime }) {
   const fields = {
     ...info,
     hashes: uid,
-    // apk counts at least 1 byte so that the package is not taken for a virtual one
+    // at least 1, as apk mkpkg writes it
     "installed-size": adb.int(Math.max(installedSize, 1)),
     depends: adb.array(depends),
   };

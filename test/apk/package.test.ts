@@ -9,6 +9,7 @@ import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, statSync, writ
 import { join } from "node:path";
 import { inflateRawSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openwrtApk } from "../../scripts/build-apk.mjs";
 import { buildInto, commitTime, controlText, ensureBuilt, type Ipk, parseControl, PKG, readIpk, removeTemps, ROOT, tempDir } from "../ipk/opkg";
 import { type Apk, buildApkInto, readApk } from "./apk";
 
@@ -284,5 +285,48 @@ describe("reproducibility", () => {
   it("takes every mtime from SOURCE_DATE_EPOCH when it is set", () => {
     const p = readApk(readFileSync(buildApkInto({ env: { SOURCE_DATE_EPOCH: "1700000000" } })));
     for (const f of p.files) expect(f.mtime, f.path).toBe(1700000000);
+  });
+});
+
+describe("another package from the same writer (as the coming luci-i18n-wgmgr-zh-cn will be)", () => {
+  const fields = {
+    Package: "luci-i18n-wgmgr-zh-cn",
+    Version: "0.1.0",
+    Depends: "luci-app-wgmgr",
+    Source: "luci-app-wgmgr",
+    License: "GPL-2.0-only",
+    URL: "https://example.org/wgmgr",
+    Maintainer: "wgmgr developers <wgmgr@example.org>",
+    Architecture: "all",
+    Description: "Translation for luci-app-wgmgr -\n 简体中文 (Chinese Simplified)",
+  };
+  let root: string;
+
+  beforeAll(() => {
+    root = join(tempDir("wgmgr-i18n-"), "root");
+    mkdirSync(join(root, "usr/lib/lua/luci/i18n"), { recursive: true });
+    writeFileSync(join(root, "usr/lib/lua/luci/i18n/wgmgr.zh-cn.lmo"), "translations");
+    writeFileSync(join(root, "usr/lib/lua/luci/i18n/empty"), "");
+  });
+
+  it("packs another root with other control fields and no scripts of its own", () => {
+    const built = openwrtApk({ root, fields, scripts: {}, release: 3, mtime: 1700000000 });
+    expect(built.file).toBe("luci-i18n-wgmgr-zh-cn-0.1.0-r3.apk");
+    const p = readApk(built.bytes);
+    expect(p.info).toMatchObject({ name: "luci-i18n-wgmgr-zh-cn", version: "0.1.0-r3", depends: ["luci-app-wgmgr"], arch: "noarch" });
+    expect(p.info.description).toBe("Translation for luci-app-wgmgr - 简体中文 (Chinese Simplified)");
+    expect(p.files.map((f) => f.path)).toEqual(["lib/apk/packages/luci-i18n-wgmgr-zh-cn.list", "usr/lib/lua/luci/i18n/empty", "usr/lib/lua/luci/i18n/wgmgr.zh-cn.lmo"]);
+    expect(p.files[0].data.toString()).toBe("/usr/lib/lua/luci/i18n/empty\n/usr/lib/lua/luci/i18n/wgmgr.zh-cn.lmo\n");
+    // the empty file has its hash and no data block
+    expect(p.files[1].hash).toBe(createHash("sha256").update("").digest("hex"));
+    expect(p.blocks.filter((b) => b.type === "data").length).toBe(2);
+    // package-pack.mk's wrappers still call default_postinst/default_prerm; no postrm, no post-deinstall
+    expect(Object.keys(p.scripts).sort()).toEqual(["post-install", "post-upgrade", "pre-deinstall"]);
+    expect(p.scripts["post-install"]).toMatch(/export pkgname="luci-i18n-wgmgr-zh-cn"\nadd_group_and_user\ndefault_postinst\n$/);
+  });
+
+  it("refuses an opkg-style version and a versioned dependency it cannot store", () => {
+    expect(() => openwrtApk({ root, fields: { ...fields, Version: "0.1.0-1" }, scripts: {}, mtime: 0 })).toThrow(/not an apk version/);
+    expect(() => openwrtApk({ root, fields: { ...fields, Depends: "luci-app-wgmgr (>= 0.1.0)" }, scripts: {}, mtime: 0 })).toThrow(/not a package name/);
   });
 });
