@@ -23,8 +23,12 @@ import { byteOrder, IPK, parseArgs, publish, readControl, runMain, sourceDateEpo
 /** OpenWrt's PKG_RELEASE: raise it when the package changes but package.json's version does not. */
 export const RELEASE = 1;
 
-/** The maintainer scripts package-pack.mk takes (Package/<name>/postinst etc.), by CONTROL file name. */
-const OPENWRT_SCRIPTS = ["postinst-pkg", "prerm-pkg", "postrm"];
+/** The maintainer scripts package-pack.mk takes (Package/<name>/postinst etc.) that `dir` has, by CONTROL file name. */
+export function readScripts(dir = IPK) {
+  const scripts = {};
+  for (const s of ["postinst-pkg", "prerm-pkg", "postrm"]) if (existsSync(join(dir, s))) scripts[s] = readFileSync(join(dir, s), "utf8");
+  return scripts;
+}
 
 /** The apk info package-pack.mk passes to `apk mkpkg --info` for these control fields. */
 export function apkInfo(fields, release) {
@@ -86,9 +90,7 @@ export function buildApk({ root, out, quiet }) {
     throw new Error(`${root} has no usr/libexec/rpcd/wgmgr: run make first`);
   }
   const { fields } = readControl(join(IPK, "control"));
-  const scripts = {};
-  for (const s of OPENWRT_SCRIPTS) if (existsSync(join(IPK, s))) scripts[s] = readFileSync(join(IPK, s), "utf8");
-  const { file, bytes } = openwrtApk({ root, fields, scripts, mtime });
+  const { file, bytes } = openwrtApk({ root, fields, scripts: readScripts(IPK), mtime });
 
   // other versions of this package, not packages whose name merely starts the same
   const name = fields.Package.replace(/[.+]/g, "\\$&");

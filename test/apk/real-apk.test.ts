@@ -9,9 +9,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openwrtApk } from "../../scripts/build-apk.mjs";
+import { openwrtApk, readScripts } from "../../scripts/build-apk.mjs";
 import { readControl } from "../../scripts/package.mjs";
-import { ensureBuilt, removeTemps, REPO, ROOT, tempDir } from "../ipk/opkg";
+import { ensureBuilt, removeTemps, ROOT, tempDir } from "../ipk/opkg";
 import { type Apk, buildApkInto, readApk } from "./apk";
 
 const APK = process.env.WGMGR_REAL_APK;
@@ -159,8 +159,7 @@ describe.skipIf(skipReason !== undefined).sequential("the real apk-tools", () =>
 
   it("apk add of the next release upgrades it and runs post-upgrade (PKG_UPGRADE=1)", () => {
     writeFileSync(log, "");
-    const scripts = Object.fromEntries(["postinst-pkg", "prerm-pkg", "postrm"].map((s) => [s, readFileSync(join(REPO, "scripts/ipk", s), "utf8")]));
-    const next = openwrtApk({ root: ROOT, fields: readControl().fields, scripts, release: 2, mtime: pkg.files[0].mtime });
+    const next = openwrtApk({ root: ROOT, fields: readControl().fields, scripts: readScripts(), release: 2, mtime: pkg.files[0].mtime });
     const path = join(work, next.file);
     writeFileSync(path, next.bytes);
     const r = apk([...rootArgs(), "--allow-untrusted", "add", path]);
