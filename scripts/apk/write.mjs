@@ -5,7 +5,7 @@
 //   "ADBd" raw-deflate( "ADB." "pckg" ADB-block DATA-block... )
 //
 // Blocks start with a little-endian u32 (type << 30 | 4 + payload length) and are padded
-// with zeros to 8 bytes. The ADB block is a 8-byte header (compat version 0, version 0,
+// with zeros to 8 bytes. The ADB block is an 8-byte header (compat version 0, version 0,
 // reserved, root value) and then values: u32 tags of type << 28 | value, where the value
 // is the number itself (small ints, null = 0) or the offset in the ADB block of its data:
 // an int32/int64, a blob with an 8/16/32-bit length, an array or object (a u32 count of
@@ -91,6 +91,7 @@ class Adb {
     return this.#slots(OBJECT, values);
   }
 
+  /** The spec's array type (apk mkpkg tags its arrays as objects; apk reads either); nulls are left out, as apk does. */
   array(values) {
     return this.#slots(ARRAY, values.filter((v) => v !== NULL));
   }
