@@ -1,4 +1,4 @@
-# wgmgr: `make` builds the router filesystem in build/root and the .ipk in dist/;
+# wgmgr: `make` builds the router filesystem in build/root and the .ipk and .apk in dist/;
 # `make test` runs every test. See README.md.
 
 BUILD   := build
@@ -11,7 +11,7 @@ STATIC  := $(shell find root -type f 2>/dev/null)
 
 .PHONY: all plugin views static test bench dev clean
 
-all: plugin views static ipk
+all: plugin views static ipk apk
 
 $(DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -40,12 +40,17 @@ $(BUILD)/.static: $(STATIC)
 
 # The opkg package, dist/luci-app-wgmgr_<version>_all.ipk (scripts/build-ipk.mjs).
 # Always repacked: it takes a moment and the result is byte-reproducible.
-.PHONY: ipk size
+.PHONY: ipk apk size
 ipk: plugin views static
 	node scripts/build-ipk.mjs
 
-# The .ipk's size and every installed file's, biggest first.
-size: ipk
+# The apk package for OpenWrt 25.12 and later, dist/luci-app-wgmgr-<version>-r<release>.apk
+# (scripts/build-apk.mjs): the same files and control data. Always repacked, like the .ipk.
+apk: plugin views static
+	node scripts/build-apk.mjs
+
+# Both packages' sizes and every installed file's, biggest first.
+size: ipk apk
 	node scripts/ipk/size.mjs
 
 test: all

@@ -9,47 +9,17 @@
 // mtime: SOURCE_DATE_EPOCH, else the last commit's time, else 0. The tars are written
 // here (byte for byte what `tar --format=gnu --numeric-owner --sort=name` makes; the
 // tests compare against GNU tar) and compressed by `gzip -n` like ipkg-build does.
-// Modes are set here, not taken from the builder's umask: directories 0755, executables
-// 0755 (anything with an exec bit, and everything in the EXEC_DIRS), other files 0644.
+// The files, their modes and the control data come from package.mjs, which the .apk
+// (build-apk.mjs) shares.
 //
 // usage: node scripts/build-ipk.mjs [--root build/root] [--out dist] [--quiet]
 import { execFileSync } from "node:child_process";
-import { chmodSync, lstatSync, readdirSync, readFileSync, writeFileSync, renameSync, mkdirSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { lstatSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { byteOrder, IPK, parseArgs, publish, readControl, runMain, sourceDateEpoch, walk } from "./package.mjs";
 
-const REPO = resolve(import.meta.dirname, "..");
-const IPK = join(REPO, "scripts/ipk");
-/** Installed files here must run, whatever mode the checkout gave them. */
-const EXEC_DIRS = ["usr/libexec/rpcd/", "etc/init.d/", "usr/bin/", "usr/sbin/", "etc/uci-defaults/"];
 /** Control members besides `control`, with their mode. */
 const SCRIPTS = ["postinst", "postinst-pkg", "prerm", "prerm-pkg", "postrm"];
-
-function parseArgs(argv) {
-  const opts = { root: join(REPO, "build/root"), out: join(REPO, "dist"), quiet: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--root") opts.root = resolve(argv[++i]);
-    else if (a === "--out") opts.out = resolve(argv[++i]);
-    else if (a === "--quiet") opts.quiet = true;
-    else throw new Error(`unknown argument ${a}\nusage: build-ipk.mjs [--root DIR] [--out DIR] [--quiet]`);
-  }
-  return opts;
-}
-
-function sourceDateEpoch() {
-  const env = process.env.SOURCE_DATE_EPOCH;
-  if (env !== undefined && env !== "") {
-    if (!/^\d+$/.test(env)) throw new Error(`SOURCE_DATE_EPOCH must be whole seconds, got "${env}"`);
-    return Number(env);
-  }
-  try {
-    const out = execFileSync("git", ["log", "-1", "--format=%ct"], { cwd: REPO, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-    if (/^\d+\s*$/.test(out)) return Number(out);
-  } catch {
-    // not a git checkout (e.g. a source tarball): fall through
-  }
-  return 0;
-}
 
 // ---- GNU tar ------------------------------------------------------------------------
 
@@ -105,63 +75,13 @@ export function tar(entries, mtime) {
   return Buffer.concat(parts);
 }
 
-const byteOrder = (a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b));
-
-/**
- * The tree under `dir` in `tar --sort=name -C dir .` order: "./" first, then each
- * directory's entries sorted by name (bytewise), depth first; directories end in "/".
- */
-export function walk(dir) {
-  const entries = [{ name: "./", path: dir, mode: 0o755, data: undefined }];
-  const visit = (abs, rel) => {
-    for (const name of readdirSync(abs).sort(byteOrder)) {
-      const path = join(abs, name);
-      const relName = rel + name;
-      const st = lstatSync(path);
-      if (st.isDirectory()) {
-        entries.push({ name: `./${relName}/`, path, mode: 0o755, data: undefined });
-        visit(path, `${relName}/`);
-      } else if (st.isFile()) {
-        const exec = (st.mode & 0o111) !== 0 || EXEC_DIRS.some((d) => relName.startsWith(d));
-        entries.push({ name: `./${relName}`, path, mode: exec ? 0o755 : 0o644, data: readFileSync(path) });
-      } else {
-        throw new Error(`${path}: only regular files and directories can be packaged`);
-      }
-    }
-  };
-  visit(dir, "");
-  return entries;
-}
-
 function gzip(data) {
   return execFileSync("gzip", ["-n", "-c"], { input: data, maxBuffer: 256 << 20 });
-}
-
-// ---- control ------------------------------------------------------------------------
-
-/** control from the template: version and license from package.json, the real size. */
-function controlFile(pkgJson, installedSize) {
-  const text = readFileSync(join(IPK, "control"), "utf8")
-    .replace("@VERSION@", pkgJson.version)
-    .replace("@LICENSE@", pkgJson.license)
-    .replace(/^Installed-Size: .*$/m, `Installed-Size: ${installedSize}`);
-  // package-pack.mk prints "Description: " and then every description line with its
-  // leading whitespace turned into one space.
-  const [head, desc] = text.split(/^Description:/m);
-  const lines = desc.replace(/\n+$/, "").split("\n").map((l) => l.replace(/^\s*/, " "));
-  const control = `${head}Description: ${lines.join("\n")}\n`;
-  const field = (k) => new RegExp(`^${k}: (.*)$`, "m").exec(control)?.[1];
-  for (const k of ["Package", "Version", "Architecture"]) {
-    if (!field(k) || field(k).includes("@")) throw new Error(`control: ${k} is missing or unfilled`);
-  }
-  if (/[^a-zA-Z0-9_.+-]/.test(field("Package"))) throw new Error(`control: illegal package name ${field("Package")}`);
-  return { control, pkg: field("Package"), version: field("Version"), arch: field("Architecture") };
 }
 
 // ---- main ---------------------------------------------------------------------------
 
 export function buildIpk({ root, out, quiet }) {
-  const pkgJson = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8"));
   const mtime = sourceDateEpoch();
   try {
     lstatSync(join(root, "usr/libexec/rpcd/wgmgr"));
@@ -170,7 +90,8 @@ export function buildIpk({ root, out, quiet }) {
   }
 
   const dataTar = tar(walk(root), mtime);
-  const { control, pkg, version, arch } = controlFile(pkgJson, dataTar.length);
+  const { control, fields } = readControl(join(IPK, "control"), dataTar.length);
+  const { Package: pkg, Version: version, Architecture: arch } = fields;
 
   const controlEntries = [{ name: "./", mode: 0o755, data: undefined }];
   const members = { control: { mode: 0o644, data: Buffer.from(control) } };
@@ -192,26 +113,9 @@ export function buildIpk({ root, out, quiet }) {
     ),
   );
 
-  mkdirSync(out, { recursive: true });
-  const file = join(out, `${pkg}_${version}_${arch}.ipk`);
-  // Older versions of this package in the output directory would make
-  // `opkg install ./luci-app-wgmgr_*.ipk` ambiguous.
-  for (const old of readdirSync(out)) {
-    if (old.startsWith(`${pkg}_`) && old.endsWith(`_${arch}.ipk`) && join(out, old) !== file) rmSync(join(out, old));
-  }
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, ipk);
-  chmodSync(tmp, 0o644);
-  renameSync(tmp, file);
+  const file = publish(out, `${pkg}_${version}_${arch}.ipk`, ipk, (old) => old.startsWith(`${pkg}_`) && old.endsWith(`_${arch}.ipk`));
   if (!quiet) console.log(`Packaged ${root} into ${file} (${ipk.length} bytes, SOURCE_DATE_EPOCH=${mtime})`);
   return file;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
-  try {
-    buildIpk(parseArgs(process.argv.slice(2)));
-  } catch (e) {
-    console.error(`build-ipk: ${e.message}`);
-    process.exit(1);
-  }
-}
+runMain(import.meta, "build-ipk", (argv) => buildIpk(parseArgs(argv, "build-ipk.mjs")));

@@ -1,51 +1,76 @@
-// `make size`: how big the .ipk is and what is in it, biggest first. Reads the package
-// the way opkg does (read.mjs), so it shows exactly what lands on the router.
+// `make size`: how big the .ipk and the .apk are and what is in them, biggest first.
+// Reads each package the way opkg (read.mjs) or apk (../apk/read.mjs) does, so it shows
+// exactly what lands on the router.
 //
-// usage: node scripts/ipk/size.mjs [path/to/package.ipk]
+// usage: node scripts/ipk/size.mjs [path/to/package.ipk|.apk ...]
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { readIpk } from "./read.mjs";
+import { readApk } from "../apk/read.mjs";
 import { join, relative, resolve } from "node:path";
 
 const BUDGET = 32 * 1024;
 const REPO = resolve(import.meta.dirname, "../..");
 
-function findIpk() {
+/** dist's .ipk and .apk of package.json's name and version. */
+function findPackages() {
   const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8"));
-  const file = join(REPO, "dist", `${pkg.name}_${pkg.version}_all.ipk`);
-  if (!existsSync(file)) {
-    const found = existsSync(join(REPO, "dist")) ? readdirSync(join(REPO, "dist")).filter((f) => f.endsWith(".ipk")) : [];
-    throw new Error(`${file} not found${found.length ? ` (dist has ${found.join(", ")})` : ""}: run make ipk`);
+  const dist = join(REPO, "dist");
+  const found = existsSync(dist) ? readdirSync(dist) : [];
+  const ipk = `${pkg.name}_${pkg.version}_all.ipk`;
+  const apk = found.find((f) => f.startsWith(`${pkg.name}-${pkg.version}-r`) && f.endsWith(".apk"));
+  if (!found.includes(ipk) || !apk) {
+    const have = found.filter((f) => /\.(ipk|apk)$/.test(f));
+    throw new Error(`dist has no ${found.includes(ipk) ? `${pkg.name}-${pkg.version}-r*.apk` : ipk}${have.length ? ` (it has ${have.join(", ")})` : ""}: run make`);
   }
-  return file;
+  return [join(dist, ipk), join(dist, apk)];
 }
 
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
 
-try {
-  const file = process.argv[2] ? resolve(process.argv[2]) : findIpk();
-  const ipk = readFileSync(file);
-  const { data, dataGz, controlGz, dataTar } = readIpk(ipk);
+function budget(bytes, what) {
+  const left = BUDGET - bytes;
+  return `  ${what} ${bytes} bytes (${kib(bytes)}); budget ${kib(BUDGET)}: ` + (left >= 0 ? `${kib(left)} left` : `OVER by ${kib(-left)}`);
+}
 
-  const files = data
-    .filter((m) => m.type === "0")
-    .map((m) => ({ path: m.name.replace(/^\.\//, "/"), size: m.size, gz: gzipSync(m.data).length, mode: m.mode }))
+/** Installed files, biggest first, with each one's gzip'd size as a guide to its share. */
+function table(files) {
+  const rows = files
+    .map((f) => ({ ...f, gz: gzipSync(f.data).length }))
     .sort((a, b) => b.size - a.size || (a.path < b.path ? -1 : 1));
-
-  const left = BUDGET - ipk.length;
-  console.log(relative(process.cwd(), file) || file);
-  console.log(
-    `  .ipk ${ipk.length} bytes (${kib(ipk.length)}); budget ${kib(BUDGET)}: ` +
-      (left >= 0 ? `${kib(left)} left` : `OVER by ${kib(-left)}`),
-  );
-  console.log(`  data.tar.gz ${dataGz.length}, control.tar.gz ${controlGz.length}, Installed-Size ${dataTar.length} (the uncompressed data.tar)`);
   console.log(`\n  ${"bytes".padStart(8)} ${"gzip'd".padStart(8)}  mode  installed file (biggest first)`);
-  for (const f of files) {
+  for (const f of rows) {
     console.log(`  ${String(f.size).padStart(8)} ${String(f.gz).padStart(8)}  ${f.mode.toString(8).padStart(4, "0")}  ${f.path}`);
   }
-  const total = files.reduce((n, f) => n + f.size, 0);
-  console.log(`  ${String(total).padStart(8)} ${"".padStart(8)}        ${files.length} files`);
+  const total = rows.reduce((n, f) => n + f.size, 0);
+  console.log(`  ${String(total).padStart(8)} ${"".padStart(8)}        ${rows.length} files`);
+}
+
+function showIpk(bytes) {
+  const { data, dataGz, controlGz, dataTar } = readIpk(bytes);
+  console.log(budget(bytes.length, ".ipk"));
+  console.log(`  data.tar.gz ${dataGz.length}, control.tar.gz ${controlGz.length}, Installed-Size ${dataTar.length} (the uncompressed data.tar)`);
+  table(data.filter((m) => m.type === "0").map((m) => ({ path: m.name.replace(/^\.\//, "/"), size: m.size, mode: m.mode, data: m.data })));
   console.log(`\n  (gzip'd: each file compressed alone, a guide to its share of the .ipk)`);
+}
+
+function showApk(bytes) {
+  const { blocks, info, files } = readApk(bytes);
+  console.log(budget(bytes.length, ".apk"));
+  const adb = blocks.find((b) => b.type === "adb").length;
+  console.log(`  ${info.name} ${info.version}: metadata (ADB block) ${adb}, installed-size ${info["installed-size"]} in ${files.length} files, all deflated together`);
+  table(files.map((f) => ({ path: `/${f.path}`, size: f.size, mode: f.mode, data: f.data })));
+}
+
+try {
+  const files = process.argv.length > 2 ? process.argv.slice(2).map((f) => resolve(f)) : findPackages();
+  files.forEach((file, i) => {
+    if (i) console.log("");
+    console.log(relative(process.cwd(), file) || file);
+    const bytes = readFileSync(file);
+    if (file.endsWith(".apk")) showApk(bytes);
+    else showIpk(bytes);
+  });
 } catch (e) {
   console.error(`size: ${e.message}`);
   process.exit(1);

@@ -73,18 +73,22 @@ export function removeTemps(): void {
   for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
-/** Builds the package into a fresh temporary directory and returns the .ipk's path. */
-export function buildInto(opts: { env?: Record<string, string | undefined>; root?: string; umask?: string } = {}): string {
-  const out = tempDir("wgmgr-ipk-");
+/**
+ * Builds the package into a fresh temporary directory and returns its path: the .ipk,
+ * or with `script: "build-apk"` the .apk.
+ */
+export function buildInto(opts: { env?: Record<string, string | undefined>; root?: string; umask?: string; script?: "build-ipk" | "build-apk" } = {}): string {
+  const script = opts.script ?? "build-ipk";
+  const out = tempDir(`wgmgr-${script}-`);
   const env = { ...process.env, ...opts.env };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  const args = [join(REPO, "scripts/build-ipk.mjs"), "--quiet", "--out", out, "--root", opts.root ?? ROOT];
+  const args = [join(REPO, `scripts/${script}.mjs`), "--quiet", "--out", out, "--root", opts.root ?? ROOT];
   const r = opts.umask
     ? spawnSync("sh", ["-c", `umask ${opts.umask} && exec "$0" "$@"`, process.execPath, ...args], { env, encoding: "utf8" })
     : spawnSync(process.execPath, args, { env, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`build-ipk failed: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr}`);
   const files = readdirSync(out);
-  if (files.length !== 1) throw new Error(`expected one .ipk in ${out}, got ${files.join(", ")}`);
+  if (files.length !== 1) throw new Error(`expected one package in ${out}, got ${files.join(", ")}`);
   return join(out, files[0]);
 }
 

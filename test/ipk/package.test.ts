@@ -321,6 +321,7 @@ describe("reproducibility", () => {
     const repo = tempDir("wgmgr-nogit-");
     mkdirSync(join(repo, "scripts"));
     cpSync(join(REPO, "scripts/build-ipk.mjs"), join(repo, "scripts/build-ipk.mjs"));
+    cpSync(join(REPO, "scripts/package.mjs"), join(repo, "scripts/package.mjs"));
     cpSync(join(REPO, "scripts/ipk"), join(repo, "scripts/ipk"), { recursive: true });
     cpSync(join(REPO, "package.json"), join(repo, "package.json"));
     const out = join(repo, "dist");

@@ -1,0 +1,129 @@
+// What the .ipk (build-ipk.mjs) and the .apk (build-apk.mjs) are made of, in one place:
+// the files under a root with the modes they install with, the control data from
+// scripts/ipk/ and package.json, the one mtime, and writing the result into dist/.
+import { execFileSync } from "node:child_process";
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export const REPO = resolve(import.meta.dirname, "..");
+/** The control template and maintainer scripts (OpenWrt's CONTROL files). */
+export const IPK = join(REPO, "scripts/ipk");
+/** Installed files here must run, whatever mode the checkout gave them. */
+const EXEC_DIRS = ["usr/libexec/rpcd/", "etc/init.d/", "usr/bin/", "usr/sbin/", "etc/uci-defaults/"];
+
+/** --root DIR, --out DIR, --quiet; defaults build/root and dist. */
+export function parseArgs(argv, usage) {
+  const opts = { root: join(REPO, "build/root"), out: join(REPO, "dist"), quiet: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--root") opts.root = resolve(argv[++i]);
+    else if (a === "--out") opts.out = resolve(argv[++i]);
+    else if (a === "--quiet") opts.quiet = true;
+    else throw new Error(`unknown argument ${a}\nusage: ${usage} [--root DIR] [--out DIR] [--quiet]`);
+  }
+  return opts;
+}
+
+/** Every mtime in a package: SOURCE_DATE_EPOCH, else the last commit's time, else 0. */
+export function sourceDateEpoch() {
+  const env = process.env.SOURCE_DATE_EPOCH;
+  if (env !== undefined && env !== "") {
+    if (!/^\d+$/.test(env)) throw new Error(`SOURCE_DATE_EPOCH must be whole seconds, got "${env}"`);
+    return Number(env);
+  }
+  try {
+    const out = execFileSync("git", ["log", "-1", "--format=%ct"], { cwd: REPO, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    if (/^\d+\s*$/.test(out)) return Number(out);
+  } catch {
+    // not a git checkout (e.g. a source tarball): fall through
+  }
+  return 0;
+}
+
+export const byteOrder = (a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+/**
+ * The tree under `dir` in `tar --sort=name -C dir .` order: "./" first, then each
+ * directory's entries sorted by name (bytewise), depth first; directories end in "/"
+ * and have no data. Modes are set here, not taken from the builder's umask:
+ * directories 0755, executables 0755 (anything with an exec bit, and everything in
+ * the EXEC_DIRS), other files 0644.
+ */
+export function walk(dir) {
+  const entries = [{ name: "./", path: dir, mode: 0o755, data: undefined }];
+  const visit = (abs, rel) => {
+    for (const name of readdirSync(abs).sort(byteOrder)) {
+      const path = join(abs, name);
+      const relName = rel + name;
+      const st = lstatSync(path);
+      if (st.isDirectory()) {
+        entries.push({ name: `./${relName}/`, path, mode: 0o755, data: undefined });
+        visit(path, `${relName}/`);
+      } else if (st.isFile()) {
+        const exec = (st.mode & 0o111) !== 0 || EXEC_DIRS.some((d) => relName.startsWith(d));
+        entries.push({ name: `./${relName}`, path, mode: exec ? 0o755 : 0o644, data: readFileSync(path) });
+      } else {
+        throw new Error(`${path}: only regular files and directories can be packaged`);
+      }
+    }
+  };
+  visit(dir, "");
+  return entries;
+}
+
+/**
+ * A control template (scripts/ipk/control) filled in: version and licence from
+ * package.json, Installed-Size as given, and the description the way package-pack.mk
+ * prints it ("Description: " and then every line with its leading whitespace turned
+ * into one space). Returns the .ipk's control file and its fields by name.
+ */
+export function readControl(template = join(IPK, "control"), installedSize = 0) {
+  const pkgJson = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8"));
+  const text = readFileSync(template, "utf8")
+    .replace("@VERSION@", pkgJson.version)
+    .replace("@LICENSE@", pkgJson.license)
+    .replace(/^Installed-Size: .*$/m, `Installed-Size: ${installedSize}`);
+  const [head, desc] = text.split(/^Description:/m);
+  const lines = desc.replace(/\n+$/, "").split("\n").map((l) => l.replace(/^\s*/, " "));
+  const control = `${head}Description: ${lines.join("\n")}\n`;
+
+  const fields = {};
+  for (const line of control.replace(/\n$/, "").split("\n")) {
+    const m = /^([A-Za-z0-9-]+): ?(.*)$/.exec(line);
+    if (m) fields[m[1]] = m[2];
+    else if (line.startsWith(" ")) fields.Description += "\n" + line;
+    else throw new Error(`control: bad line "${line}"`);
+  }
+  for (const k of ["Package", "Version", "Architecture"]) {
+    if (!fields[k] || fields[k].includes("@")) throw new Error(`control: ${k} is missing or unfilled`);
+  }
+  if (/[^a-zA-Z0-9_.+-]/.test(fields.Package)) throw new Error(`control: illegal package name ${fields.Package}`);
+  return { control, fields };
+}
+
+/**
+ * Writes `bytes` to out/file atomically (mode 0644), after removing the files in out
+ * that isStale(name) picks: older builds of the same package would make
+ * `opkg install ./luci-app-wgmgr_*.ipk` (or apk add) ambiguous.
+ */
+export function publish(out, file, bytes, isStale) {
+  mkdirSync(out, { recursive: true });
+  for (const old of readdirSync(out)) if (old !== file && isStale(old)) rmSync(join(out, old));
+  const path = join(out, file);
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, bytes);
+  chmodSync(tmp, 0o644);
+  renameSync(tmp, path);
+  return path;
+}
+
+/** Runs a build script's main when it is the program node was started with. */
+export function runMain(meta, name, main) {
+  if (!process.argv[1] || resolve(process.argv[1]) !== resolve(meta.filename)) return;
+  try {
+    main(process.argv.slice(2));
+  } catch (e) {
+    console.error(`${name}: ${e.message}`);
+    process.exit(1);
+  }
+}

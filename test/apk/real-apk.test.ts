@@ -1,0 +1,183 @@
+// The .apk in the hands of the real apk-tools 3, whose binary WGMGR_REAL_APK names (it is
+// not packaged in Debian 12; build it from the apk-tools sources outside this repository).
+// Without it every test here is skipped, loudly. With it: apk adbdump reads the package,
+// apk extract checks every hash and writes the tree, apk mkpkg makes the same package
+// from the same tree, and apk add / upgrade / del work in a fresh root, running the
+// scripts against a /lib/functions.sh that logs (IPKG_INSTROOT set, --force-no-chroot),
+// as an image build would.
+import { spawnSync } from "node:child_process";
+import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openwrtApk, readScripts } from "../../scripts/build-apk.mjs";
+import { readControl } from "../../scripts/package.mjs";
+import { ensureBuilt, removeTemps, ROOT, tempDir } from "../ipk/opkg";
+import { type Apk, buildApkInto, readApk } from "./apk";
+
+const APK = process.env.WGMGR_REAL_APK;
+const skipReason = !APK ? "WGMGR_REAL_APK is not set" : !existsSync(APK) ? `WGMGR_REAL_APK=${APK} does not exist` : undefined;
+if (skipReason) {
+  console.warn(
+    `\n${"!".repeat(78)}\n!! wgmgr apk: SKIPPING every test with the real apk-tools: ${skipReason}.\n` +
+      `!! Set WGMGR_REAL_APK to an apk-tools 3 binary (apk --version: apk-tools 3.x). Nothing was verified with it.\n${"!".repeat(78)}\n`,
+  );
+}
+
+const NAME = "luci-app-wgmgr";
+
+describe.skipIf(skipReason !== undefined).sequential("the real apk-tools", () => {
+  let file: string;
+  let pkg: Apk;
+  let work: string;
+  let root: string; // the system apk installs into
+  let log: string; // what the scripts' /lib/functions.sh saw
+
+  /** Runs apk; `--root` and script environment as an image build: IPKG_INSTROOT, no chroot. */
+  const apk = (args: string[], env: Record<string, string> = {}) => {
+    const r = spawnSync(APK!, args, { encoding: "utf8", env: { PATH: "/usr/bin:/bin", IPKG_INSTROOT: root, LOG: log, ...env } });
+    return { status: r.status, out: r.stdout + r.stderr };
+  };
+  const rootArgs = () => ["--root", root, "--no-network", "--force-no-chroot", "--preserve-env"];
+  const logged = () => readFileSync(log, "utf8").trim().split("\n").filter(Boolean);
+  /** A dependency for apk add to resolve, made by apk mkpkg itself. */
+  const stub = (name: string) => {
+    const out = join(work, "stubs", `${name}.apk`);
+    const r = apk(["mkpkg", "--info", `name:${name}`, "--info", "version:1.0-r1", "--info", "arch:noarch", "--output", out]);
+    expect(r.status, r.out).toBe(0);
+    return out;
+  };
+
+  beforeAll(() => {
+    ensureBuilt();
+    file = buildApkInto();
+    pkg = readApk(readFileSync(file));
+    work = tempDir("wgmgr-real-apk-");
+    root = join(work, "root");
+    log = join(work, "log");
+    mkdirSync(join(root, "lib"), { recursive: true });
+    mkdirSync(join(work, "stubs"));
+    writeFileSync(log, "");
+    writeFileSync(
+      join(root, "lib/functions.sh"),
+      [
+        'add_group_and_user() { echo "add_group_and_user $pkgname" >> "$LOG"; }',
+        'default_postinst() { echo "default_postinst $pkgname root=$root upgrade=${PKG_UPGRADE:-0} files=$(wc -l < "$root/lib/apk/packages/$pkgname.list")" >> "$LOG"; }',
+        'default_prerm() { echo "default_prerm $pkgname root=$root" >> "$LOG"; }',
+        "",
+      ].join("\n"),
+    );
+  });
+
+  afterAll(removeTemps);
+
+  it("is apk-tools 3", () => {
+    const r = apk(["--version"]);
+    console.log(`real apk: ${r.out.trim()}`);
+    expect(r.out).toMatch(/^apk-tools 3\./);
+  });
+
+  it("apk adbdump reads the whole package: info, every directory and file", () => {
+    const r = apk(["adbdump", file]);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toMatch(/^#%SCHEMA: 676B6370$/m);
+    for (const line of [`name: ${NAME}`, `version: ${pkg.info.version}`, "arch: noarch", `installed-size: ${pkg.info["installed-size"]}`, "  post-install: |"]) {
+      expect(r.out, line).toContain(line);
+    }
+    for (const f of pkg.files) expect(r.out, f.path).toContain(`hash: ${f.hash}`);
+  });
+
+  it("apk extract checks every hash and writes build/root plus the list, with the packaged modes", () => {
+    const dest = join(work, "extract");
+    mkdirSync(dest);
+    const r = apk(["extract", "--allow-untrusted", "--destination", dest, file]);
+    expect(r.status, r.out).toBe(0);
+    for (const f of pkg.files) {
+      const p = join(dest, f.path);
+      expect(lstatSync(p).mode & 0o7777, f.path).toBe(f.mode);
+      expect(readFileSync(p).equals(f.path.startsWith("lib/apk/") ? f.data : readFileSync(join(ROOT, f.path))), f.path).toBe(true);
+    }
+  });
+
+  it("apk mkpkg, given that tree and what package-pack.mk passes it, makes the same package but for the unique id", () => {
+    const tree = join(work, "extract");
+    const scripts = join(work, "scripts");
+    mkdirSync(scripts);
+    const args = ["mkpkg", "--files", tree, "--output", join(work, "mkpkg.apk")];
+    for (const k of ["name", "version", "description", "arch", "license", "origin", "url", "maintainer"]) args.push("--info", `${k}:${pkg.info[k]}`);
+    args.push("--info", `depends:${(pkg.info.depends as string[]).join(" ")}`);
+    for (const [name, text] of Object.entries(pkg.scripts)) {
+      writeFileSync(join(scripts, name), text);
+      args.push("--script", `${name}:${join(scripts, name)}`);
+    }
+    const made = apk(args, { SOURCE_DATE_EPOCH: String(pkg.files[0].mtime) });
+    expect(made.status, made.out).toBe(0);
+
+    const withoutId = (dump: string) => dump.replace(/^ {2}hashes: .*\n/m, "");
+    const ours = apk(["adbdump", file]);
+    const theirs = apk(["adbdump", join(work, "mkpkg.apk")]);
+    expect(withoutId(ours.out)).toBe(withoutId(theirs.out));
+
+    // and the test's reader reads apk's own package the same way
+    const ref = readApk(readFileSync(join(work, "mkpkg.apk")));
+    expect({ ...ref.info, hashes: "" }).toEqual({ ...pkg.info, hashes: "" });
+    expect(ref.dirs).toEqual(pkg.dirs);
+    expect(ref.files).toEqual(pkg.files);
+    expect(ref.scripts).toEqual(pkg.scripts);
+  });
+
+  it("apk add refuses the unsigned package without --allow-untrusted", () => {
+    const other = join(work, "strict");
+    mkdirSync(other);
+    const r = apk(["--root", other, "--initdb", "--no-network", "add", file]);
+    expect(r.status).not.toBe(0);
+    expect(r.out).toMatch(/UNTRUSTED/i);
+  });
+
+  it("apk add --allow-untrusted installs it with its dependencies and runs post-install (default_postinst)", () => {
+    const deps = (pkg.info.depends as string[]).map(stub);
+    const r = apk([...rootArgs(), "--initdb", "--allow-untrusted", "add", ...deps, file]);
+    console.log(`real apk add:\n${r.out.trim()}`);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain(`Installing ${NAME} (${pkg.info.version})`);
+    expect(r.out).toContain(`Executing ${NAME}-${pkg.info.version}.post-install`);
+    expect(logged()).toEqual([`add_group_and_user ${NAME}`, `default_postinst ${NAME} root=${root} upgrade=0 files=${pkg.files.length - 1}`]);
+    for (const f of pkg.files) {
+      expect(lstatSync(join(root, f.path)).mode & 0o7777, f.path).toBe(f.mode);
+      expect(readFileSync(join(root, f.path)).equals(f.data), f.path).toBe(true);
+    }
+    const info = apk([...rootArgs(), "info", "-L", NAME]);
+    expect(info.out.trim().split("\n").slice(1).sort()).toEqual(pkg.files.map((f) => f.path).sort());
+    // apk audit compares the installed files with the hashes the package gave
+    const audited = () => apk([...rootArgs(), "audit", "--system"]).out.split("\n").filter((l) => pkg.files.some((f) => l.endsWith(` ${f.path}`)));
+    expect(audited(), "apk audit --system").toEqual([]);
+    const js = join(root, "www/luci-static/resources/wgmgr.js");
+    const original = readFileSync(js);
+    writeFileSync(js, Buffer.concat([original, Buffer.from("\n")]));
+    expect(audited(), "apk audit --system after a change").toEqual(["U www/luci-static/resources/wgmgr.js"]);
+    writeFileSync(js, original);
+  });
+
+  it("apk add of the next release upgrades it and runs post-upgrade (PKG_UPGRADE=1)", () => {
+    writeFileSync(log, "");
+    const next = openwrtApk({ root: ROOT, fields: readControl().fields, scripts: readScripts(), release: 2, mtime: pkg.files[0].mtime });
+    const path = join(work, next.file);
+    writeFileSync(path, next.bytes);
+    const r = apk([...rootArgs(), "--allow-untrusted", "add", path]);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toMatch(new RegExp(`Upgrading ${NAME} \\(${pkg.info.version} -> [^)]*-r2\\)`));
+    expect(r.out).toContain(".post-upgrade");
+    expect(logged()).toEqual([`add_group_and_user ${NAME}`, `default_postinst ${NAME} root=${root} upgrade=1 files=${pkg.files.length - 1}`]);
+  });
+
+  it("apk del runs pre-deinstall (default_prerm) and post-deinstall and removes every file", () => {
+    writeFileSync(log, "");
+    const r = apk([...rootArgs(), "del", NAME]);
+    console.log(`real apk del:\n${r.out.trim()}`);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain(".pre-deinstall");
+    expect(r.out).toContain(".post-deinstall");
+    expect(logged()).toEqual([`default_prerm ${NAME} root=${root}`]);
+    for (const f of pkg.files) expect(existsSync(join(root, f.path)), f.path).toBe(false);
+    expect(existsSync(join(root, "lib/functions.sh"))).toBe(true);
+  });
+});
