@@ -9,7 +9,7 @@ LUASRC  := $(shell find luasrc -name '*.ts')
 VIEWSRC := $(shell find htdocs -type f 2>/dev/null)
 STATIC  := $(shell find root -type f 2>/dev/null)
 
-.PHONY: all plugin views static test bench dev clean
+.PHONY: all plugin views static pot po test bench dev clean
 
 all: plugin views static ipk
 
@@ -37,6 +37,14 @@ $(BUILD)/.static: $(STATIC)
 	@mkdir -p $(ROOT)
 	cp -R root/. $(ROOT)/
 	@touch $@
+
+# Translations, as LuCI keeps them: po/templates/wgmgr.pot from the sources (`make pot`),
+# po/<language>/wgmgr.po updated from it (`make po`). See scripts/i18n/.
+pot: $(DEPS)
+	node scripts/i18n/extract.mjs
+
+po: $(DEPS)
+	node scripts/i18n/extract.mjs --update
 
 # The opkg package, dist/luci-app-wgmgr_<version>_all.ipk (scripts/build-ipk.mjs).
 # Always repacked: it takes a moment and the result is byte-reproducible.
