@@ -27,8 +27,12 @@ export const POT = "po/templates/wgmgr.pot";
 const SOURCES = ["htdocs", "luasrc/common"];
 const JSON_DIRS = ["root/usr/share/luci/menu.d", "root/usr/share/rpcd/acl.d"];
 
+// LuCI's signatures: _(msgid, context?) and N_(count, singular, plural, context?); the
 // argument positions (0-based) of msgid, plural and context
-const KEYWORDS = { _: { id: 0, ctxt: 1, count: 2 }, N_: { id: 1, plural: 2, ctxt: 3, count: 4 } };
+const KEYWORDS = {
+  _: { id: 0, ctxt: 1, usage: "(msgid[, context])" },
+  N_: { id: 1, plural: 2, ctxt: 3, usage: "(count, singular, plural[, context])" },
+};
 
 function walk(dir) {
   return readdirSync(dir)
@@ -52,13 +56,11 @@ function scanTs(file, text) {
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
   const found = [];
   const visit = (node) => {
-    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && KEYWORDS[node.expression.text]) {
+    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && Object.hasOwn(KEYWORDS, node.expression.text)) {
       const kw = KEYWORDS[node.expression.text];
       const args = node.arguments;
       const at = (n) => `${file}:${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}`;
-      if (args.length < kw.id + 1 + (kw.plural ? 1 : 0) || args.length > kw.count) {
-        throw new Error(`${at(node)}: ${node.expression.text}() takes ${node.expression.text === "_" ? "(msgid[, context])" : "(count, singular, plural[, context])"}`);
-      }
+      if (args.length <= (kw.plural ?? kw.id) || args.length > kw.ctxt + 1) throw new Error(`${at(node)}: ${node.expression.text}() takes ${kw.usage}`);
       const literal = (i) => {
         const a = args[i];
         if (a === undefined) return undefined;
