@@ -9,9 +9,9 @@ LUASRC  := $(shell find luasrc -name '*.ts')
 VIEWSRC := $(shell find htdocs -type f 2>/dev/null)
 STATIC  := $(shell find root -type f 2>/dev/null)
 
-.PHONY: all plugin views static test bench dev clean
+.PHONY: all plugin views static i18n pot po test bench dev clean
 
-all: plugin views static ipk apk
+all: plugin views static i18n ipk apk
 
 $(DEPS): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -38,6 +38,21 @@ $(BUILD)/.static: $(STATIC)
 	cp -R root/. $(ROOT)/
 	@touch $@
 
+# Translations, as LuCI ships them: po/templates/wgmgr.pot from the sources (`make pot`),
+# po/<language>/wgmgr.po updated from it (`make po`), and each .po compiled into LuCI's
+# binary catalog, for /usr/lib/lua/luci/i18n/ (LuCI names zh_Hans "zh-cn").
+# See scripts/i18n/.
+i18n: $(BUILD)/i18n/wgmgr.zh-cn.lmo
+
+$(BUILD)/i18n/wgmgr.zh-cn.lmo: po/zh_Hans/wgmgr.po scripts/i18n/po2lmo.mjs scripts/i18n/lmo.mjs scripts/i18n/po.mjs
+	node scripts/i18n/po2lmo.mjs $< $@
+
+pot: $(DEPS)
+	node scripts/i18n/extract.mjs
+
+po: $(DEPS)
+	node scripts/i18n/extract.mjs --update
+
 # The opkg package, dist/luci-app-wgmgr_<version>_all.ipk (scripts/build-ipk.mjs).
 # Always repacked: it takes a moment and the result is byte-reproducible.
 .PHONY: ipk apk size
@@ -59,8 +74,9 @@ test: all
 bench: all
 	node test/bench/bench.mjs
 
+# `make dev LUCI_LANG=zh_cn`: the pages in another language (as /etc/config/luci's main.lang).
 dev: all
-	node test/dev/server.mjs
+	node test/dev/server.mjs $(if $(LUCI_LANG),--lang $(LUCI_LANG))
 
 clean:
 	rm -rf $(BUILD) dist test-output

@@ -31,8 +31,10 @@ declare global {
 
   /** LuCI's dom.create(): E(tag, [attrs], [children]). */
   function E(html: string | Node | Node[], attr?: Record<string, unknown> | unknown[] | string | Node | null, data?: unknown): HTMLElement;
-  /** Translation lookup. */
-  function _(text: string): string;
+  /** LuCI's translation of `msgid` (in `context`), or `msgid` itself (cbi.js). */
+  function _(msgid: string, context?: string): string;
+  /** LuCI's translation of the plural form the catalog's Plural-Forms picks for `count`. */
+  function N_(count: number, singular: string, plural: string, context?: string): string;
 
   interface String {
     /** LuCI's printf-style formatting (%s, %d, %h ...), from cbi.js. */

@@ -281,31 +281,32 @@ function list(field: string, text: string, what: (s: string) => Problem | undefi
 
 // ---- presentation -------------------------------------------------------------------------
 
-const AGO: [number, string, string][] = [
-  [86400, _("1 day ago"), _("%d days ago")],
-  [3600, _("1 hour ago"), _("%d hours ago")],
-  [60, _("1 minute ago"), _("%d minutes ago")],
-  [1, _("1 second ago"), _("%d seconds ago")],
+// Each unit with its own N_() call: the plural forms (and where the number goes) are the language's.
+const AGO: [number, (n: number) => string][] = [
+  [86400, (n) => N_(n, "%d day ago", "%d days ago")],
+  [3600, (n) => N_(n, "%d hour ago", "%d hours ago")],
+  [60, (n) => N_(n, "%d minute ago", "%d minutes ago")],
+  [1, (n) => N_(n, "%d second ago", "%d seconds ago")],
 ];
 
 function ago(seconds: number): string {
-  for (const [size, one, many] of AGO) {
+  for (const [size, text] of AGO) {
     if (seconds >= size) {
       const n = Math.floor(seconds / size);
-      return n === 1 ? one : many.format(n);
+      return text(n).format(n);
     }
   }
   return _("just now");
 }
 
 function bytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  const units = [_("%d B"), _("%.1f KiB"), _("%.1f MiB"), _("%.1f GiB"), _("%.1f TiB")];
   let i = 0;
   while (n >= 1024 && i < units.length - 1) {
     n /= 1024;
     i++;
   }
-  return (i ? n.toFixed(1) : String(n)) + " " + units[i];
+  return units[i].format(n);
 }
 
 function badge(text: string, kind: "ok" | "off" | "warn"): HTMLElement {
@@ -396,16 +397,15 @@ function showConfig(name: string, filename: string, text: string, warnings: stri
       button(_("Close"), "neutral wgmgr-close", () => ui.hideModal()),
     ]),
   ]);
-  const applied = _("The device can connect once the change is applied (Save & Apply).");
   (withQr ? L.resolveDefault(L.require("uqr"), null) : Promise.resolve(null)).then((uqr: { renderSVG(t: string, o: object): string } | null) => {
     if (!uqr) {
       qr.textContent = withQr ? _("QR codes need LuCI from OpenWrt 24.10 or newer.") : "";
-      hint.textContent = _("Import the file into the WireGuard app, or copy the text into a new tunnel.") + " " + applied;
+      hint.textContent = _("Import the file into the WireGuard app, or copy the text into a new tunnel. The device can connect once the change is applied (Save & Apply).");
       toggle.style.display = "none";
       pre.style.display = "";
       return;
     }
-    hint.textContent = _("In the WireGuard app on the phone tap + and scan this code, or import the file on a computer.") + " " + applied;
+    hint.textContent = _("In the WireGuard app on the phone tap + and scan this code, or import the file on a computer. The device can connect once the change is applied (Save & Apply).");
     qr.innerHTML = uqr.renderSVG(text, { ecc: "M", border: 4, pixelSize: 1 });
     const svg = qr.firstElementChild as SVGSVGElement;
     const size = svg.getAttribute("width");

@@ -15,6 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevServer } from "../dev/server.mjs";
 // @ts-expect-error plain JavaScript module
 import { genkey, genpsk, pubkey, readLive, writeLive } from "../sim/sim.mjs";
+// @ts-expect-error plain JavaScript module
+import { parsePo, placeholders } from "../../scripts/i18n/po.mjs";
+// @ts-expect-error plain JavaScript module
+import { po2lmo } from "../../scripts/i18n/po2lmo.mjs";
 
 const REPO = resolve(import.meta.dirname, "../..");
 const CHROMIUM = "/usr/bin/chromium";
@@ -144,6 +148,16 @@ async function addPeer(page: Page, name: string, fill: (p: Page) => Promise<void
   await page.fill("#wgmgr-name", name);
   await fill(page);
   await page.click(".wgmgr-save");
+}
+
+/** Commits the session's staged changes as LuCI's "Apply unchecked" does. */
+async function applyUnchecked(dev: Dev, sid: string): Promise<void> {
+  const res = await fetch(`${dev.url}/cgi-bin/luci/admin/uci/apply_unchecked`, {
+    method: "POST",
+    headers: { Cookie: `sysauth_http=${sid}`, "Content-Type": "application/x-www-form-urlencoded" },
+    body: `sid=${sid}&token=${dev.tokenOf(sid)}`,
+  });
+  expect([200, 204]).toContain(res.status);
 }
 
 const peerRow = (name: string) => `tr[data-peer]:has(strong:text-is("${name}"))`;
@@ -621,13 +635,7 @@ describe.skipIf(!HAVE_CHROMIUM)("wgmgr pages with 250 devices", () => {
     const added = await dev.rpc(sid, "wgmgr", "add_peer", { interface: "wg0", name: "Device 1", tunnel: "split" });
     expect(added.result[0]).toBe(0);
     const id: string = added.result[1].peer.id;
-    // staged in the session; committed as LuCI's "Apply unchecked" does
-    const res = await fetch(`${dev.url}/cgi-bin/luci/admin/uci/apply_unchecked`, {
-      method: "POST",
-      headers: { Cookie: `sysauth_http=${sid}`, "Content-Type": "application/x-www-form-urlencoded" },
-      body: `sid=${sid}&token=${dev.tokenOf(sid)}`,
-    });
-    expect([200, 204]).toContain(res.status);
+    await applyUnchecked(dev, sid); // staged in the session until then
     for (const file of ["network", "wgmgr"]) {
       const text = readFileSync(join(dev.confdir, file), "utf8");
       const block = new RegExp(`\\nconfig \\S+ '${id}'\\n(?:\\t.*\\n)*`).exec(text)?.[0];
@@ -711,4 +719,136 @@ describe.skipIf(!HAVE_CHROMIUM)("wgmgr pages with 250 devices", () => {
     expect(lag).toBeLessThan(500);
     expect(b.errors).toEqual([]);
   }, 60_000);
+});
+
+describe.skipIf(!HAVE_CHROMIUM)("the pages in Simplified Chinese (make dev LUCI_LANG=zh_cn)", () => {
+  // What counts as English left on a page: a text node (or placeholder, title, label)
+  // that reads as one of wgmgr's msgids, its placeholders standing for any text, once the
+  // values the user typed are set aside. Msgids whose Chinese translation is the same text
+  // (units, "WireGuard") cannot tell and are not checked; LuCI's own strings (Save & Apply,
+  // Log out) are not wgmgr's msgids. Screenshots: test-output/screenshots/zh_cn-*.png.
+  const po = parsePo(readFileSync(join(REPO, "po/zh_Hans/wgmgr.po"), "utf8"));
+  const english = po
+    .filter((e: any) => e.id !== "" && e.str[0] !== e.id)
+    .flatMap((e: any) => [e.id, e.plural].filter(Boolean))
+    .map((id: string) => {
+      let re = "";
+      for (const part of id.split(/(%(?:%|[-+ #0]*\d*(?:\.\d+)?[a-zA-Z]))/)) re += placeholders(part).length ? ".+?" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      return { id, re: new RegExp(`^${re}$`) };
+    });
+  const isEnglish = (t: string) => english.some((m: { re: RegExp }) => m.re.test(t));
+  const TYPED = ["我的手机", "laptop", "192.168.200.0/24", "192.168.100.3"];
+  const zh = (id: string, ctxt?: string) => po.find((e: any) => e.id === id && e.ctxt == ctxt)!.str[0] as string;
+
+  let dev: Dev;
+  let b: Awaited<ReturnType<typeof browserFor>>;
+  let i18n: string;
+
+  beforeAll(async () => {
+    i18n = mkdtempSync(join(tmpdir(), "wgmgr-i18n-"));
+    writeFileSync(join(i18n, "wgmgr.zh-cn.lmo"), po2lmo(readFileSync(join(REPO, "po/zh_Hans/wgmgr.po"), "utf8")));
+    dev = await startDevServer({ port: 0, www, i18n, lang: "zh_cn", ...FAST });
+    b = await browserFor(dev, "root");
+  }, 60_000);
+
+  afterAll(async () => {
+    await stop(b, dev);
+    rmSync(i18n, { recursive: true, force: true });
+  });
+
+  /** Every text of the page (and its dialog) that is one of wgmgr's English msgids. */
+  async function englishLeft(page: Page): Promise<string[]> {
+    const texts: string[] = await page.evaluate(() => {
+      const out = [document.title.replace(/ - LuCI.*$/, "")];
+      const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walk.nextNode(); n; n = walk.nextNode()) if ((n.parentNode as Element).closest("script, style") === null) out.push(n.textContent!);
+      document.querySelectorAll("[placeholder], [title], [aria-label]").forEach((e) => {
+        for (const a of ["placeholder", "title", "aria-label"]) if (e.getAttribute(a)) out.push(e.getAttribute(a)!);
+      });
+      return out;
+    });
+    expect(texts.length).toBeGreaterThan(10);
+    return texts
+      .map((t) => t.trim())
+      .filter((t) => t && !TYPED.includes(t))
+      .filter(isEnglish);
+  }
+
+  it("the rule recognises wgmgr's English, formatted or not, and not its Chinese", () => {
+    for (const t of ["Overview", "UDP port 51820", "Delete 我的手机? It can no longer connect once the change is applied.", "5 minutes ago", "1 minute ago", "never"]) {
+      expect(isEnglish(t), t).toBe(true);
+    }
+    for (const t of ["概览", "UDP 端口 51820", "5 分钟前", "WireGuard", "1.5 KiB", "我的手机"]) expect(isEnglish(t), t).toBe(false);
+  });
+
+  async function inChinese(page: Page, name: string): Promise<void> {
+    await shot(page, `zh_cn-${name}.png`);
+    expect(await englishLeft(page), `English left on ${name}`).toEqual([]);
+    expect(await page.locator("html").getAttribute("lang")).toBe("zh-cn");
+  }
+
+  it("every page, the device dialog and the QR dialog speak Chinese; Chinese device names work", async () => {
+    const { page, sid } = b;
+    await open(page, dev, "overview", ".wgmgr-empty");
+    expect(await page.locator("#view h2").textContent()).toBe("WireGuard");
+    expect(await page.locator(".wgmgr-empty h3").textContent()).toBe(zh("WireGuard is not set up yet"));
+    await inChinese(page, "overview-empty");
+
+    await open(page, dev, "setup", ".wgmgr-preview li");
+    expect(await page.locator("#view h2").textContent()).toBe(zh("WireGuard server"));
+    expect(await page.locator(".wgmgr-preview").textContent()).toContain("一条到 192.168.100.0/24 的路由，经由 wg0。");
+    await inChinese(page, "setup");
+
+    expect((await dev.rpc(sid, "wgmgr", "setup", { address: "192.168.100.1/24", endpoint_host: "vpn.example.org", mtu: 1420 })).result[0]).toBe(0);
+    await applyUnchecked(dev, sid);
+
+    // the device dialog, filled in, then the new device's QR code
+    await open(page, dev, "peers", ".wgmgr-add");
+    await page.click(".wgmgr-add");
+    await page.fill("#wgmgr-name", "我的手机");
+    expect(await page.locator(".modal h4").textContent()).toBe(zh("Add a device"));
+    await inChinese(page, "peer-dialog");
+    await page.click(".wgmgr-save");
+    await page.waitForSelector(".wgmgr-qr svg");
+    expect(await page.locator(".modal").textContent()).toContain("我的手机");
+    expect(await readQr(page)).toBe(await backendConfig(dev, sid, "我的手机"));
+    await inChinese(page, "peer-qr");
+    await page.click(".wgmgr-close");
+
+    // a second device, a route, applied and synced; the phone connects
+    const laptop = await dev.rpc(sid, "wgmgr", "add_peer", { interface: "wg0", name: "laptop", tunnel: "split", subnets: ["192.168.200.0/24"], keepalive: 0 });
+    expect(laptop.result[0]).toBe(0);
+    expect((await dev.rpc(sid, "wgmgr", "add_route", { interface: "wg0", target: "192.168.201.0/24", gateway: "192.168.100.3" })).result[0]).toBe(0);
+    await applyUnchecked(dev, sid);
+    expect((await dev.rpc(sid, "wgmgr", "sync", { interface: "wg0" })).result[0]).toBe(0);
+    expect(dev.handshake("我的手机")).toBe(true);
+
+    await open(page, dev, "overview", overviewRow("我的手机"));
+    const phone = page.locator(overviewRow("我的手机"));
+    await expect.poll(() => phone.textContent(), { timeout: 10_000 }).toContain(zh("Online"));
+    expect(await phone.textContent()).toMatch(/刚刚|\d+ 秒前/);
+    expect(await phone.textContent()).toMatch(/\d+ 字节|KiB/);
+    expect(await page.locator(overviewRow("laptop")).textContent()).toContain(zh("never", "latest handshake"));
+    await inChinese(page, "overview");
+
+    await open(page, dev, "peers", peerRow("laptop"));
+    expect(await page.locator(peerRow("我的手机")).textContent()).toContain("25 秒");
+    expect(await page.locator(peerRow("laptop")).textContent()).toContain(zh("off", "keepalive"));
+    await inChinese(page, "peers");
+
+    await open(page, dev, "routes", ".wgmgr-route-table");
+    await inChinese(page, "routes");
+
+    await open(page, dev, "setup", ".wgmgr-preview li");
+    expect(await page.locator(".cbi-section h3").last().textContent()).toBe(zh("What the router has"));
+    await inChinese(page, "setup-existing");
+    expect(b.errors).toEqual([]);
+  }, 60_000);
+
+  it("counts in Chinese: relative times and byte units follow the catalog's plural forms", async () => {
+    const got = await b.page.evaluate(() =>
+      (window as any).L.require("wgmgr").then((wg: any) => [wg.ago(0), wg.ago(1), wg.ago(59), wg.ago(120), wg.ago(7200), wg.ago(86400 * 3), wg.bytes(1), wg.bytes(512), wg.bytes(1536), wg.bytes(5 * 1024 ** 3)]),
+    );
+    expect(got).toEqual(["刚刚", "1 秒前", "59 秒前", "2 分钟前", "2 小时前", "3 天前", "1 字节", "512 字节", "1.5 KiB", "5.0 GiB"]);
+  });
 });

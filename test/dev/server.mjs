@@ -2,6 +2,7 @@
 // `make dev`: the wgmgr LuCI pages in a browser, without a router.
 //
 //   node test/dev/server.mjs [--port 8080] [--host 127.0.0.1] [--no-uqr] [--wan 100.72.3.4]
+//                            [--lang zh_cn]
 //
 // What it serves, and what stands in for what on a router:
 // - /cgi-bin/luci/...   LuCI's dispatcher: a login (root = full access, viewer =
@@ -11,6 +12,10 @@
 // - /luci-static/resources/...  the stand-in LuCI runtime (test/dev/luci) and the built
 //                       pages (build/root/www); --no-uqr leaves out uqr.js as on 23.05;
 //                       --wan sets the simulated WAN address (100.64.x.x plays CGNAT);
+// - /cgi-bin/luci/admin/translations/<lang>: LuCI's translation table, window.TR, from
+//                       the *.<lang>.lmo catalogs the build wrote (build/i18n); --lang
+//                       picks the language as /etc/config/luci's main.lang does
+//                       (zh_cn: Simplified Chinese; English without);
 // - /ubus               uhttpd-mod-ubus: JSON-RPC, the session's ACL checked per call
 //                       (rpcd acl.d files; error -32002 "Access denied"), the session
 //                       id appended to the arguments; `wgmgr` runs the compiled plugin
@@ -28,8 +33,9 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { hex, lookupKey, readLmo } from "../../scripts/i18n/lmo.mjs";
 import { handshake, listLive, networkReload, simEnv } from "../sim/sim.mjs";
 import { removeTempDir, tempDir } from "../lib/temp.mjs";
 
@@ -41,6 +47,7 @@ const DEFAULTS = join(REPO, "test/fixtures/openwrt-defaults");
 const MENU_DIR = join(REPO, "root/usr/share/luci/menu.d");
 const ACL_DIR = join(REPO, "root/usr/share/rpcd/acl.d");
 const LUA = "lua5.1";
+const I18N = join(REPO, "build/i18n");
 
 // luci-base's own grants that the stand-in runtime relies on (session check, change list).
 const LUCI_BASE = { "luci-base": { read: { ubus: { session: ["access"], uci: ["changes"] } } } };
@@ -119,6 +126,18 @@ function parseDelta(text) {
   return out;
 }
 
+/**
+ * LuCI's catalog of a language (lmo_load_catalog): the entries of every *.<lang>.lmo in
+ * `dir`, read afresh (LuCI reads them per request, so a rebuilt catalog shows on reload).
+ */
+function loadCatalog(dir, lang) {
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(`.${lang}.lmo`)).sort() : [];
+  return files.flatMap((f) => readLmo(readFileSync(join(dir, f))));
+}
+
+/** What LuCI's action_translations writes: every catalog entry as "hash": "string". */
+const translationsScript = (catalog) => `window.TR={${catalog.map((e) => `"${hex(e.key)}":${JSON.stringify(e.value)},`).join("")}};`;
+
 export async function startDevServer(opts = {}) {
   if (!existsSync(PLUGIN)) throw new Error(`${PLUGIN} is missing: run \`make plugin\` first`);
   const dir = opts.dir ?? tempDir("wgmgr-dev-");
@@ -132,6 +151,9 @@ export async function startDevServer(opts = {}) {
   }
   const log = opts.log ?? (() => undefined);
   const www = opts.www ?? join(REPO, "build/root/www");
+  const i18n = opts.i18n ?? I18N;
+  // /etc/config/luci's "zh_cn" is LuCI's language "zh-cn" (dispatcher.uc)
+  const lang = (opts.lang ?? "en").replace(/_/g, "-");
   const env = {
     ...simEnv({ log: join(dir, "commands.log"), live, wan: opts.wan }),
     LUA_PATH: join(REPO, "test/lua/?.lua") + ";;",
@@ -332,10 +354,13 @@ for _, cfg in ipairs(arg) do assert(c:commit(cfg)) end`;
   // ---- pages -----------------------------------------------------------------------------------
 
   function page(s, path, node, access) {
+    // the menu's titles, translated on the server as LuCI's templates do (lmo_translate)
+    const catalog = new Map(loadCatalog(i18n, lang).map((e) => [e.key, e.value]));
+    const _ = (msgid) => catalog.get(lookupKey(msgid)) ?? msgid;
     const sections = path.split("/");
     const parent = sections.slice(0, -1).join("/");
     const tabs = children(parent, s)
-      .map(([p, n]) => `<li class="${p === path ? "cbi-tab" : "cbi-tab-disabled"}"><a href="/cgi-bin/luci/${p}">${escapeHtml(n.title)}</a></li>`)
+      .map(([p, n]) => `<li class="${p === path ? "cbi-tab" : "cbi-tab-disabled"}"><a href="/cgi-bin/luci/${p}">${escapeHtml(_(n.title))}</a></li>`)
       .join("");
     const luciEnv = {
       sessionid: s.sid,
@@ -354,19 +379,21 @@ for _, cfg in ipairs(arg) do assert(c:commit(cfg)) end`;
     };
     const json = JSON.stringify(luciEnv).replace(/</g, "\\u003c");
     return `<!DOCTYPE html>
-<html lang="en">
+<html lang="${escapeHtml(lang)}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(node.title)} - LuCI (wgmgr preview)</title>
+<title>${escapeHtml(_(node.title))} - LuCI (wgmgr preview)</title>
 <link rel="stylesheet" href="/luci-static/resources/dev.css">
+<script src="/cgi-bin/luci/admin/translations/${escapeHtml(lang)}"></script>
+<script src="/luci-static/resources/cbi.js"></script>
 <script src="/luci-static/resources/luci.js?v=dev"></script>
 <script>L = new LuCI(${json});</script>
 </head>
 <body class="logged-in" data-page="${escapeHtml(sections.join("-"))}">
 <header>
 <span class="brand">OpenWrt</span>
-<span>Services › <a href="/cgi-bin/luci/admin/services/wgmgr">${escapeHtml(menu["admin/services/wgmgr"]?.title ?? "wgmgr")}</a></span>
+<span>Services › <a href="/cgi-bin/luci/admin/services/wgmgr">${escapeHtml(_(menu["admin/services/wgmgr"]?.title ?? "wgmgr"))}</a></span>
 <span id="indicators"></span>
 <span class="user">${escapeHtml(s.user)}${access.readonly ? " (read-only)" : ""} · <a href="/cgi-bin/luci/admin/logout">Log out</a></span>
 </header>
@@ -456,6 +483,10 @@ for _, cfg in ipairs(arg) do assert(c:commit(cfg)) end`;
     const route = path.slice("/cgi-bin/luci".length).replace(/^\/+|\/+$/g, "");
     let s = cookieSession(req);
 
+    // luci-base's admin/translations/* needs no login
+    const tr = /^admin\/translations\/([\w-]+)$/.exec(route);
+    if (tr) return send(res, 200, translationsScript(loadCatalog(i18n, tr[1])), "application/javascript; charset=UTF-8");
+
     if (route.startsWith("admin/uci/")) {
       const params = new URLSearchParams(req.method === "POST" ? await readBody(req) : "");
       url.searchParams.forEach((v, k) => params.set(k, v));
@@ -529,6 +560,9 @@ for _, cfg in ipairs(arg) do assert(c:commit(cfg)) end`;
   return {
     url: `http://${opts.host ?? "127.0.0.1"}:${port}`,
     port,
+    lang,
+    /** The catalog files of the language. */
+    catalogs: () => (existsSync(i18n) ? readdirSync(i18n).filter((f) => f.endsWith(`.${lang}.lmo`)) : []),
     dir,
     confdir,
     rundir,
@@ -582,12 +616,14 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     host: value("--host", "127.0.0.1"),
     uqr: !args.includes("--no-uqr"),
     wan: value("--wan", undefined),
+    lang: value("--lang", undefined),
     log: (m) => console.log(`[dev] ${m}`),
   }).catch((e) => {
     console.error(`wgmgr dev preview: ${e.message}`);
     process.exit(1);
   });
   console.log(`wgmgr dev preview: ${dev.url}/`);
+  if (dev.lang !== "en") console.log(`  language ${dev.lang}: ${dev.catalogs().join(", ") || `no *.${dev.lang}.lmo in ${relative(REPO, I18N)} (run make): English`}`);
   console.log("  log in as root (full access) or viewer (read-only)");
   console.log(`  simulated router: ${dev.confdir} (seeded from test/fixtures/openwrt-defaults)`);
   console.log("  a device \"connects\": curl -d '{\"peer\":\"iPhone\"}' " + `${dev.url}/dev/handshake`);

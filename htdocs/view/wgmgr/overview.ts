@@ -43,7 +43,8 @@ function interfaceSection(i: Reply, now: number): { node: HTMLElement; update(i:
   const summary = E("p", { class: "wgmgr-summary" });
   const peers = table("wgmgr-peers", COLUMNS);
   const empty = E("p", { class: "wgmgr-nopeers" }, [
-    _("No devices yet. "),
+    _("No devices yet."),
+    " ",
     E("a", { href: L.url("admin/services/wgmgr/peers") }, [_("Add a device")]),
   ]);
   const rows = new Map<string, HTMLElement>();
@@ -56,7 +57,8 @@ function interfaceSection(i: Reply, now: number): { node: HTMLElement; update(i:
     redraw(stale, [isStale], () =>
       isStale
         ? E("div", { class: "alert-message warning wgmgr-stale" }, [
-            _("The running tunnel does not match the saved devices yet. "),
+            _("The running tunnel does not match the saved devices yet."),
+            " ",
             readonly() ? "" : button(_("Update the running tunnel"), "apply wgmgr-sync", () => sync(i.name)),
           ])
         : [],
@@ -79,7 +81,7 @@ function interfaceSection(i: Reply, now: number): { node: HTMLElement; update(i:
         tr = E("tr", { class: "tr", "data-key": key });
         rows.set(key, tr);
       }
-      const hs = p.latest_handshake > 0 ? ago(Math.max(0, now - p.latest_handshake)) : _("never");
+      const hs = p.latest_handshake > 0 ? ago(Math.max(0, now - p.latest_handshake)) : _("never", "latest handshake");
       redraw(tr, [p.name, p.enabled, p.online, hs, p.endpoint, p.rx_bytes, p.tx_bytes], () => cells(p, hs));
       if (!tr.parentNode) peers.appendChild(tr);
     }

@@ -163,7 +163,7 @@ function section(iface: Reply, stage: Stage): HTMLElement {
       E("td", { class: "td" }, [E("strong", {}, [p.name]), E("br"), E("small", {}, [(p.addresses || []).map(host).join(", ")])]),
       E("td", { class: "td" }, [tunnelText(p)]),
       E("td", { class: "td" }, [(p.subnets || []).join(", ") || "—"]),
-      E("td", { class: "td" }, [p.keepalive ? _("%d s").format(p.keepalive) : _("off")]),
+      E("td", { class: "td" }, [p.keepalive ? _("%d s").format(p.keepalive) : _("off", "keepalive")]),
       E("td", { class: "td" }, [p.enabled ? badge(_("Enabled"), "ok") : badge(_("Disabled"), "off")]),
       actions,
     ]);

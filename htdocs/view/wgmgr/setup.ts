@@ -69,8 +69,11 @@ function preview(v: Values): HTMLElement {
   const p = parse(v, true);
   const port = p.listen_port ?? "…";
   const c = p.address;
+  const address = c ? formatCidr(c) : "…";
   const items = [
-    _("Network interface %s (WireGuard) on UDP port %s, address %s%s.").format(IFACE, port, c ? formatCidr(c) : "…", v.mtu.trim() ? ", MTU " + (p.mtu ?? "…") : ""),
+    v.mtu.trim()
+      ? _("Network interface %s (WireGuard) on UDP port %s, address %s, MTU %s.").format(IFACE, port, address, p.mtu ?? "…")
+      : _("Network interface %s (WireGuard) on UDP port %s, address %s.").format(IFACE, port, address),
     _("A route to %s through %s.").format(c ? formatCidr(networkOf(c)) : "…", IFACE),
     _("Firewall rule wgmgr_%s_handshake: accept UDP port %s from the Internet (WAN), so devices can connect.").format(IFACE, port),
     v.zone === "own"

@@ -14,7 +14,8 @@
  * - poll: one 1 s timer; a function added with an interval of N seconds runs every
  *   Nth tick, never twice at once;
  * - request: XHR with `query` (URL parameters) and `content` (JSON body);
- * - E(), _() (no translations here) and String.prototype.format (%s %d %h %q %%).
+ * - E() and String.prototype.format (%s %d %f %h %q %%); _() and N_() come from cbi.js,
+ *   loaded before this file, as in LuCI.
  *
  * Written for wgmgr; not a copy of LuCI.
  */
@@ -712,6 +713,4 @@
 
 	window.LuCI = LuCI;
 	window.E = function() { return DOM.create.apply(DOM, arguments); };
-	window._ = function(s) { return s; };
-	window.N_ = function(n, s, p) { return n == 1 ? s : p; };
 })(window, document);
