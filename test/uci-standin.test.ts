@@ -2,11 +2,11 @@
 // binding: every case recorded in test/fixtures/uci/libuci-lua.json is replayed
 // under lua5.1 and must give the same return values, config files and delta files.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
+import { tempDir } from "./lib/temp.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const luaDir = join(here, "lua");
@@ -26,7 +26,7 @@ const { cases } = JSON.parse(readFileSync(fixturePath, "utf8")) as { cases: Fixt
 
 // Every cursor also reads deltas from the default savedir (/tmp/.uci in libuci);
 // point it at an empty directory so the host's /tmp/.uci cannot leak in.
-const defaultSavedir = mkdtempSync(join(tmpdir(), "uci-standin-"));
+const defaultSavedir = tempDir("uci-standin-");
 afterAll(() => rmSync(defaultSavedir, { recursive: true, force: true }));
 
 function replay(name: string) {

@@ -5,8 +5,7 @@
 //
 // Skipped, loudly, only when /usr/bin/chromium is missing (install `chromium`).
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import jsQR from "jsqr";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
@@ -19,6 +18,7 @@ import { genkey, genpsk, pubkey, readLive, writeLive } from "../sim/sim.mjs";
 import { parsePo, placeholders } from "../../scripts/i18n/po.mjs";
 // @ts-expect-error plain JavaScript module
 import { po2lmo } from "../../scripts/i18n/po2lmo.mjs";
+import { tempDir } from "../lib/temp.mjs";
 
 const REPO = resolve(import.meta.dirname, "../..");
 const CHROMIUM = "/usr/bin/chromium";
@@ -46,14 +46,14 @@ const profiles: string[] = [];
 
 /** The pages, built into a private directory (the shared build/ may be in use by others). */
 function buildPages(): string {
-  const root = mkdtempSync(join(tmpdir(), "wgmgr-views-"));
+  const root = tempDir("wgmgr-views-");
   execFileSync(process.execPath, ["scripts/build-views.mjs", root], { cwd: REPO, stdio: "pipe" });
   return join(root, "www");
 }
 
 /** A fresh Chromium profile, logged in as `user` (the session cookie LuCI's login sets). */
 async function browserFor(dev: Dev, user: "root" | "viewer", loggedIn = true): Promise<{ ctx: BrowserContext; page: Page; sid: string; errors: string[] }> {
-  const profile = mkdtempSync(join(tmpdir(), "wgmgr-chromium-"));
+  const profile = tempDir("wgmgr-chromium-");
   profiles.push(profile);
   const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -745,7 +745,7 @@ describe.skipIf(!HAVE_CHROMIUM)("the pages in Simplified Chinese (make dev LUCI_
   let i18n: string;
 
   beforeAll(async () => {
-    i18n = mkdtempSync(join(tmpdir(), "wgmgr-i18n-"));
+    i18n = tempDir("wgmgr-i18n-");
     writeFileSync(join(i18n, "wgmgr.zh-cn.lmo"), po2lmo(readFileSync(join(REPO, "po/zh_Hans/wgmgr.po"), "utf8")));
     dev = await startDevServer({ port: 0, www, i18n, lang: "zh_cn", ...FAST });
     b = await browserFor(dev, "root");

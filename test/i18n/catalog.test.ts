@@ -1,14 +1,14 @@
 // The translation sources: po/templates/wgmgr.pot is what the extractor finds in the
 // sources today, po/zh_Hans/wgmgr.po translates every message of it, completely and with
 // the same placeholders; and the extractor and the merge behave as LuCI's tools do.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 // @ts-expect-error plain JavaScript module
 import { extract, POT, potText } from "../../scripts/i18n/extract.mjs";
 // @ts-expect-error plain JavaScript module
 import { formatPo, headerField, mergePo, parsePo, placeholders } from "../../scripts/i18n/po.mjs";
+import { tempDir } from "../lib/temp.mjs";
 
 const REPO = resolve(import.meta.dirname, "../..");
 const PO = "po/zh_Hans/wgmgr.po";
@@ -85,7 +85,7 @@ describe("the extractor (scripts/i18n/extract.mjs)", () => {
 
   /** A source tree with `files`. */
   function tree(files: Record<string, string>): string {
-    const root = mkdtempSync(join(tmpdir(), "wgmgr-i18n-"));
+    const root = tempDir("wgmgr-i18n-");
     dirs.push(root);
     mkdirSync(join(root, "htdocs"));
     mkdirSync(join(root, "luasrc/common"), { recursive: true });

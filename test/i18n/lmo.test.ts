@@ -6,8 +6,7 @@
 // - lookups through the stand-in's _() and N_(), and its translation table as served;
 // - byte for byte against LuCI's real po2lmo, when WGMGR_REAL_PO2LMO names one.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import vm from "node:vm";
 import { afterAll, describe, expect, it } from "vitest";
@@ -17,6 +16,7 @@ import { lookupKey, sfh } from "../../scripts/i18n/lmo.mjs";
 import { po2lmo } from "../../scripts/i18n/po2lmo.mjs";
 // @ts-expect-error plain JavaScript module
 import { startDevServer } from "../dev/server.mjs";
+import { tempDir } from "../lib/temp.mjs";
 
 const REPO = resolve(import.meta.dirname, "../..");
 const PO = join(REPO, "po/zh_Hans/wgmgr.po");
@@ -26,7 +26,7 @@ const hex = (n: number) => n.toString(16).padStart(8, "0");
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), "wgmgr-lmo-"));
+  const d = tempDir("wgmgr-lmo-");
   dirs.push(d);
   return d;
 }

@@ -8,11 +8,12 @@
 // they would do on a router.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildInto, controlText, ensureBuilt, type Ipk, readIpk, removeTemps, REPO } from "./opkg";
+import { tempDir } from "../lib/temp.mjs";
 
 const PKGNAME = "luci-app-wgmgr";
 /** Commands a maintainer script could use to change a live router. */
@@ -85,7 +86,7 @@ const canary = join(tmpdir(), `luci-indexcache.wgmgr-ipk-test-${process.pid}.jso
 beforeAll(() => {
   ensureBuilt();
   ipk = readIpk(readFileSync(buildInto()));
-  dir = mkdtempSync(join(tmpdir(), "wgmgr-instroot-"));
+  dir = tempDir("wgmgr-instroot-");
   root = join(dir, "root");
   log = join(dir, "log");
   mkdirSync(join(root, "etc/config"), { recursive: true });

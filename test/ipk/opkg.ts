@@ -2,10 +2,10 @@
 // writer scripts/build-ipk.mjs), with types, and helpers to build the package into a
 // temporary directory, so tests never race over dist/.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readIpk as readPackage, tarMembers as readTar } from "../../scripts/ipk/read.mjs";
+import { removeTempDir, tempDir as newTempDir } from "../lib/temp.mjs";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 export const ROOT = join(REPO, "build/root");
@@ -62,15 +62,15 @@ export function parseControl(text: string): [string, string][] {
 
 const temps: string[] = [];
 
-/** A fresh temporary directory, removed by removeTemps() (call it in afterAll). */
+/** A fresh temporary directory, removed by removeTemps() (call it in afterAll), or at exit. */
 export function tempDir(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
+  const d = newTempDir(prefix);
   temps.push(d);
   return d;
 }
 
 export function removeTemps(): void {
-  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const d of temps.splice(0)) removeTempDir(d);
 }
 
 /**
