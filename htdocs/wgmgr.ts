@@ -163,7 +163,7 @@ export type Stage = (method: string, args: Reply, fail?: (e: Failure) => void, w
  * invitation to set up when there is none; its edits are staged, so the footer has
  * only Save & Apply.
  */
-function listView(title: string, descr: string, section: (iface: Reply, stage: Stage) => Node) {
+function listView(title: string, descr: string | ((readonly: boolean) => string), section: (iface: Reply, stage: Stage) => Node) {
   return {
     load: () => call("get"),
     render(data: Reply): HTMLElement {
@@ -179,7 +179,7 @@ function listView(title: string, descr: string, section: (iface: Reply, stage: S
           return call("get").then(draw, report).then(() => r);
         }, fail);
       draw(data);
-      return page(title, descr, body);
+      return page(title, typeof descr == "string" ? descr : descr(readonly()), body);
     },
     handleSaveApply: applyStaged,
     handleSave: null,

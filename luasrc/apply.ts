@@ -8,7 +8,7 @@ import { fail } from "./errors";
 import { reload, syncInterface } from "./live";
 import { ConfigName, Model } from "./model";
 import { interfaceOfPeerType, wgInterface } from "./router";
-import { CONFDIR, RUNDIR, acquireLock, fileExists, releaseLock } from "./system";
+import { CONFDIR, RUNDIR, acquireLock, fileExists, readFile, releaseLock } from "./system";
 
 /** A cursor that sees (and saves into) the session's staged changes, or the plain one. */
 function openCursor(session: string | undefined): uci.Cursor {
@@ -21,6 +21,25 @@ function ensureConfigFile(name: ConfigName): void {
   if (fileExists(path)) return;
   const [f] = io.open(path, "w");
   f?.close();
+}
+
+/**
+ * True when the session has staged changes to the interface's own settings that are not
+ * applied yet: its section in network and wgmgr, and the firewall sections wgmgr owns for it.
+ */
+export function stagedFor(session: string, iface: string): boolean {
+  const marks = [`network.${iface}`, `wgmgr.${iface}`, `firewall.wgmgr_${iface}_`];
+  for (const config of ["network", "wgmgr", "firewall"]) {
+    // A delta line is [-+@^|~]config.section[.option][=value] (libuci's delta format).
+    for (const [line] of string.gmatch(readFile(`${RUNDIR}/rpcd/uci-${session}/${config}`) ?? "", "[^\n]+")) {
+      const body = string.gsub(line, "^[-+@^|~]", "")[0];
+      for (const mark of marks) {
+        const next = string.sub(body, mark.length + 1, mark.length + 1);
+        if (string.sub(body, 1, mark.length) === mark && (string.sub(mark, -1) === "_" || next === "." || next === "=")) return true;
+      }
+    }
+  }
+  return false;
 }
 
 export function loadModel(session: string | undefined): { cursor: uci.Cursor; model: Model } {

@@ -27,7 +27,7 @@ import { Method, Reader, Reply, arg, bool, checked, int, method, requiredStr, st
 import { check, fail } from "./errors";
 import { lazyList } from "./json";
 import { generateKeys, publicKeyOf } from "./keys";
-import { loadModel, mutate } from "./apply";
+import { loadModel, mutate, stagedFor } from "./apply";
 import { LiveInterface, LivePeer, readDump, syncInterface, wanAddress } from "./live";
 import { Model, Section, flag, list, num, opt } from "./model";
 import {
@@ -49,6 +49,7 @@ import {
   planUpdatePeer,
   requireInterface,
   requirePeer,
+  routeWarnings,
 } from "./plan";
 import { interfaceAddresses, lanAddresses, lanSubnets, otherNetworks, peerAllowedIps, peersOf, wgInterface, wgInterfaces, zoneByName } from "./router";
 import { CONFDIR, readFile } from "./system";
@@ -176,12 +177,17 @@ function interfaceView(m: Model, iface: Section): Reply {
     enabled: opt(iface, "disabled") !== "1",
     split_allowed_ips: splitAllowedIps(m, iface),
     peers: lazyPeers(m, iface),
-    routes: ownedRoutes(m, iface.name).map((r) => ({
-      id: r.name,
-      target: opt(r, "target"),
-      gateway: opt(r, "gateway"),
-      metric: num(r, "metric"),
-    })),
+    routes: ownedRoutes(m, iface.name).map((r) => {
+      const target = parseCidr(opt(r, "target") ?? "", true);
+      return {
+        id: r.name,
+        target: opt(r, "target"),
+        gateway: opt(r, "gateway"),
+        metric: num(r, "metric"),
+        // Shown next to the route (what add_route said, as it still holds).
+        warnings: target !== undefined ? routeWarnings(m, iface.name, networkOf(target)) : [],
+      };
+    }),
   };
 }
 
@@ -339,7 +345,10 @@ const get = method({ interface: arg(onlyIface, "wg0") }, ({ interface: only }, s
 const defaults = method({ interface: arg(ifaceName, "wg0") }, ({ interface: iface }, session) => {
   const { model: m } = loadModel(session);
   const existing = wgInterface(m, iface);
-  if (existing !== undefined) return { interface: iface, exists: true, current: interfaceView(m, existing) };
+  if (existing !== undefined) {
+    // `current` includes what the session staged; `pending` says it is not applied yet.
+    return { interface: iface, exists: true, current: interfaceView(m, existing), pending: session !== undefined && stagedFor(session, iface) };
+  }
   const used = new LuaTable<number, boolean>();
   for (const s of wgInterfaces(m)) used.set(num(s, "listen_port") ?? 0, true);
   let port = DEFAULT_PORT;

@@ -599,21 +599,7 @@ export function planAddRoute(m: Model, req: RouteRequest, warnings: string[]): S
       );
     }
   }
-  // WireGuard picks the peer by its allowed IPs and ignores the gateway: a route into the
-  // tunnel carries traffic only to a network some peer's allowed IPs cover.
-  let covered = false;
-  for (const p of peersOf(m, req.iface)) {
-    for (const a of peerAllowedIps(p)) {
-      if (!overlaps(a, target)) continue;
-      if (a.prefix <= target.prefix) covered = true;
-      if (flag(p, "route_allowed_ips")) warnings.push(`Peer "${peerLabel(p)}" already routes ${formatCidr(a)} on ${req.iface}.`);
-    }
-  }
-  if (!covered) {
-    warnings.push(
-      `No peer of ${req.iface} has ${formatCidr(target)} in its allowed IPs, so WireGuard will drop this traffic: add the network to the peer's "subnets".`,
-    );
-  }
+  for (const w of routeWarnings(m, req.iface, target)) warnings.push(w);
   let n = 1;
   while (m.section("network", owned.route(req.iface, n)) !== undefined) n++;
   const id = owned.route(req.iface, n);
@@ -623,6 +609,27 @@ export function planAddRoute(m: Model, req: RouteRequest, warnings: string[]): S
   m.set("network", id, "gateway", req.gateway);
   m.set("network", id, "metric", req.metric);
   return r;
+}
+
+/**
+ * What is wrong with a route into the tunnel, today: WireGuard picks the peer by its
+ * allowed IPs and ignores the gateway, so the route carries traffic only to a network
+ * some peer's allowed IPs cover; and one a peer already routes is there twice.
+ */
+export function routeWarnings(m: Model, iface: string, target: Cidr): string[] {
+  const warnings: string[] = [];
+  let covered = false;
+  for (const p of peersOf(m, iface)) {
+    for (const a of peerAllowedIps(p)) {
+      if (!overlaps(a, target)) continue;
+      if (a.prefix <= target.prefix) covered = true;
+      if (flag(p, "route_allowed_ips")) warnings.push(`Peer "${peerLabel(p)}" already routes ${formatCidr(a)} on ${iface}.`);
+    }
+  }
+  if (!covered) {
+    warnings.push(`No peer of ${iface} has ${formatCidr(target)} in its allowed IPs, so WireGuard will drop this traffic: add the network to the peer's "subnets".`);
+  }
+  return warnings;
 }
 
 /**

@@ -8,6 +8,11 @@ import { join, resolve } from "node:path";
 export const REPO = resolve(import.meta.dirname, "..");
 /** The control template and maintainer scripts (OpenWrt's CONTROL files). */
 export const IPK = join(REPO, "scripts/ipk");
+/**
+ * The most a package of the app may weigh (.ipk or .apk): flash on a router is a few MB.
+ * `make size` fails above it and the package tests hold it.
+ */
+export const SIZE_BUDGET = 42 * 1024;
 /** Installed files here must run, whatever mode the checkout gave them. */
 const EXEC_DIRS = ["usr/libexec/rpcd/", "etc/init.d/", "usr/bin/", "usr/sbin/", "etc/uci-defaults/"];
 
@@ -72,8 +77,9 @@ export function walk(dir) {
 }
 
 /**
- * A control template (scripts/ipk/control) filled in: version and licence from
- * package.json, Installed-Size as given, and the description the way package-pack.mk
+ * A control template (scripts/ipk/control) filled in: version, licence, maintainer
+ * ("author") and URL ("homepage"; no URL line without one) from package.json,
+ * Installed-Size as given, and the description the way package-pack.mk
  * prints it ("Description: " and then every line with its leading whitespace turned
  * into one space). Returns the .ipk's control file and its fields by name.
  */
@@ -82,6 +88,8 @@ export function readControl(template = join(IPK, "control"), installedSize = 0) 
   const text = readFileSync(template, "utf8")
     .replace("@VERSION@", pkgJson.version)
     .replace("@LICENSE@", pkgJson.license)
+    .replace("@MAINTAINER@", pkgJson.author)
+    .replace(/^URL: @URL@\n/m, pkgJson.homepage ? `URL: ${pkgJson.homepage}\n` : "")
     .replace(/^Installed-Size: .*$/m, `Installed-Size: ${installedSize}`);
   const [head, desc] = text.split(/^Description:/m);
   const lines = desc.replace(/\n+$/, "").split("\n").map((l) => l.replace(/^\s*/, " "));
@@ -94,8 +102,8 @@ export function readControl(template = join(IPK, "control"), installedSize = 0) 
     else if (line.startsWith(" ")) fields.Description += "\n" + line;
     else throw new Error(`control: bad line "${line}"`);
   }
-  for (const k of ["Package", "Version", "Architecture"]) {
-    if (!fields[k] || fields[k].includes("@")) throw new Error(`control: ${k} is missing or unfilled`);
+  for (const k of ["Package", "Version", "Architecture", "Maintainer"]) {
+    if (!fields[k] || /@[A-Z_]+@/.test(fields[k])) throw new Error(`control: ${k} is missing or unfilled`);
   }
   if (/[^a-zA-Z0-9_.+-]/.test(fields.Package)) throw new Error(`control: illegal package name ${fields.Package}`);
   return { control, fields };

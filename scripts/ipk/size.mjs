@@ -8,8 +8,7 @@ import { gzipSync } from "node:zlib";
 import { readIpk } from "./read.mjs";
 import { readApk } from "../apk/read.mjs";
 import { join, relative, resolve } from "node:path";
-
-const BUDGET = 32 * 1024;
+import { SIZE_BUDGET as BUDGET } from "../package.mjs";
 const REPO = resolve(import.meta.dirname, "../..");
 
 /** dist's .ipk and .apk of package.json's name and version. */
@@ -28,8 +27,11 @@ function findPackages() {
 
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
 
+let over = false;
+
 function budget(bytes, what) {
   const left = BUDGET - bytes;
+  if (left < 0) over = true;
   return `  ${what} ${bytes} bytes (${kib(bytes)}); budget ${kib(BUDGET)}: ` + (left >= 0 ? `${kib(left)} left` : `OVER by ${kib(-left)}`);
 }
 
@@ -71,6 +73,10 @@ try {
     if (file.endsWith(".apk")) showApk(bytes);
     else showIpk(bytes);
   });
+  if (over) {
+    console.error(`\nsize: over the budget of ${kib(BUDGET)} (SIZE_BUDGET in scripts/package.mjs)`);
+    process.exit(1);
+  }
 } catch (e) {
   console.error(`size: ${e.message}`);
   process.exit(1);

@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { inflateRawSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openwrtApk } from "../../scripts/build-apk.mjs";
+// @ts-expect-error plain JavaScript module
+import { SIZE_BUDGET } from "../../scripts/package.mjs";
 import { buildInto, commitTime, controlText, ensureBuilt, type Ipk, parseControl, PKG, readIpk, removeTemps, ROOT, tempDir } from "../ipk/opkg";
 import { type Apk, buildApkInto, readApk } from "./apk";
 
@@ -40,6 +42,10 @@ const ipkText = (name: string) => controlText(ipk, name)!;
 const ipkPaths = () => ipk.data.map((m) => ({ ...m, path: m.name.replace(/^\.\/?/, "").replace(/\/$/, "") }));
 
 describe("container (read as apk-tools reads it)", () => {
+  it(`stays within the ${SIZE_BUDGET / 1024} KiB budget (\`make size\` shows what is in it)`, () => {
+    expect(bytes.length, `.apk is ${bytes.length} bytes; run make size`).toBeLessThanOrEqual(SIZE_BUDGET);
+  });
+
   it("is named <name>-<version>-r<release>.apk", () => {
     expect(file.endsWith(`/${NAME}-${PKG.version}-r1.apk`), file).toBe(true);
   });
@@ -120,7 +126,8 @@ describe("metadata (the .ipk's control fields as package-pack.mk passes them to 
 
   it("has nothing OpenWrt's build would not pass (no build-time, provides, tags, triggers)", () => {
     expect(Object.keys(apk.info).sort()).toEqual(
-      ["arch", "depends", "description", "hashes", "installed-size", "license", "maintainer", "name", "origin", "url", "version"],
+      // url only when package.json has a homepage, as the .ipk's URL
+      ["arch", "depends", "description", "hashes", "installed-size", "license", "maintainer", "name", "origin", ...(PKG.homepage ? ["url"] : []), "version"],
     );
     expect(Object.keys(apk.pkg).sort()).toEqual(["info", "paths", "scripts"]);
   });
@@ -295,8 +302,8 @@ describe("another package from the same writer (as the coming luci-i18n-wgmgr-zh
     Depends: "luci-app-wgmgr",
     Source: "luci-app-wgmgr",
     License: "GPL-2.0-only",
-    URL: "https://example.org/wgmgr",
-    Maintainer: "wgmgr developers <wgmgr@example.org>",
+    URL: "https://wgmgr.test/i18n",
+    Maintainer: "wgmgr maintainers <maintainers@users.noreply.h-seed-203a8d12.example>",
     Architecture: "all",
     Description: "Translation for luci-app-wgmgr -\n 简体中文 (Chinese Simplified)",
   };

@@ -199,7 +199,16 @@ describe.skipIf(!HAVE_CHROMIUM)("wgmgr pages in Chromium: setup, devices, QR, ap
     expect(await page.inputValue("#wgmgr-address")).toBe("192.168.100.1/24");
     expect(await page.inputValue("#wgmgr-endpoint_host")).toBe("203.0.113.7");
     expect(await page.inputValue("#wgmgr-dns")).toBe("192.168.1.1");
+    // IPv6: a /64 from the router's ULA prefix (network.globals.ula_prefix fd5e:1c2a:9b7d::/48)
+    expect(await page.inputValue("#wgmgr-address6")).toBe("fd5e:1c2a:9b7d:64::1/64");
     const preview = page.locator(".wgmgr-preview");
+    await expect.poll(() => preview.textContent()).toContain("IPv6 in the tunnel: address fd5e:1c2a:9b7d:64::1/64");
+    await page.fill("#wgmgr-address6", "fe80::1/64");
+    await page.click(".cbi-page-actions .cbi-button-save");
+    await expect.poll(() => page.locator('[data-field="address6"] .wgmgr-error').textContent()).toContain("link-local");
+    // This home keeps its tunnel IPv4 only (the later tests' configs are IPv4).
+    await page.fill("#wgmgr-address6", "");
+    expect(await preview.textContent()).not.toContain("IPv6 in the tunnel");
     await expect.poll(() => preview.textContent()).toContain("wgmgr_wg0_handshake: accept UDP port 51820");
     expect(await preview.textContent()).toContain("A route to 192.168.100.0/24 through wg0");
     expect(await preview.textContent()).toContain('wg0 joins the firewall zone "lan"');
@@ -236,6 +245,22 @@ describe.skipIf(!HAVE_CHROMIUM)("wgmgr pages in Chromium: setup, devices, QR, ap
     expect(await page.locator("#indicators").textContent()).not.toContain("Unsaved");
     expect(page.url()).toBe(pageUrl(dev, "setup"));
     expect(await page.inputValue("#wgmgr-endpoint_host")).toBe("myhome.example.net");
+  }, 60_000);
+
+  it("the server page says when what it shows is saved but not applied yet", async () => {
+    const { page } = b;
+    await open(page, dev, "setup", ".wgmgr-preview li");
+    expect(await page.locator(".wgmgr-pending").count()).toBe(0);
+    await page.fill("#wgmgr-listen_port", "51821");
+    await page.click(".cbi-page-actions .cbi-button-save");
+    await open(page, dev, "setup", ".wgmgr-preview li");
+    expect(await page.inputValue("#wgmgr-listen_port")).toBe("51821");
+    expect(await page.locator(".wgmgr-pending").textContent()).toContain("not applied");
+    await page.fill("#wgmgr-listen_port", "51820");
+    await saveAndApply(page);
+    await open(page, dev, "setup", ".wgmgr-preview li");
+    expect(await page.locator(".wgmgr-pending").count()).toBe(0);
+    expect(await page.inputValue("#wgmgr-listen_port")).toBe("51820");
   }, 60_000);
 
   it("the server form: the preview parses each field as Save does; Reset restores the form", async () => {
@@ -522,6 +547,17 @@ describe.skipIf(!HAVE_CHROMIUM)("wgmgr pages in Chromium: setup, devices, QR, ap
     const row = page.locator('.wgmgr-route-table tr[data-route]:has-text("192.168.200.0/24")');
     await expect.poll(() => row.count()).toBe(1);
     expect(await row.textContent()).toContain("192.168.100.3");
+    // What is wrong with the route (no device has that network) is shown next to it, not
+    // stacked as notifications above the page.
+    const id = await row.getAttribute("data-route");
+    const warning = page.locator(`tr[data-route-warning="${id}"]`);
+    expect(await warning.textContent()).toContain("192.168.200.0/24 in its allowed IPs");
+    expect(await page.locator("#maincontent > .alert-message").count()).toBe(0);
+    // A refusal from the backend lands next to its field: a gateway outside the tunnel.
+    await page.fill("#wgmgr-target", "192.168.201.0/24");
+    await page.fill("#wgmgr-gateway", "10.1.2.3");
+    await page.click(".wgmgr-add-route");
+    await expect.poll(() => page.locator('[data-field="gateway"] .wgmgr-error').textContent()).toContain("not in wg0's tunnel subnet");
     await shot(page, "routes.png");
     await row.locator(".wgmgr-remove-route").click();
     await expect.poll(() => row.count()).toBe(0);
@@ -539,6 +575,8 @@ describe.skipIf(!HAVE_CHROMIUM)("wgmgr pages in Chromium: setup, devices, QR, ap
       const sid = (await v.ctx.cookies()).find((c) => c.name === "sysauth_http")!.value;
       expect(await page.locator("header").textContent()).toContain("viewer (read-only)");
       await open(page, dev, "peers", peerRow("laptop"));
+      // Someone who may only look is not told that changes are collected.
+      expect(await page.locator(".cbi-map-descr").textContent()).not.toContain("Save & Apply");
       for (const sel of [".wgmgr-add", ".wgmgr-config", ".wgmgr-edit", ".wgmgr-toggle", ".wgmgr-delete"]) {
         expect(await page.locator(sel).count(), sel).toBe(0);
       }

@@ -9,7 +9,7 @@ import { removeTempDir, tempDir as newTempDir } from "../lib/temp.mjs";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 export const ROOT = join(REPO, "build/root");
-export const PKG = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { name: string; version: string; license: string };
+export const PKG = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { name: string; version: string; license: string; author: string; homepage?: string };
 export const IPK_NAME = `${PKG.name}_${PKG.version}_all.ipk`;
 
 export interface TarMember {

@@ -179,7 +179,8 @@ function section(iface: Reply, stage: Stage): HTMLElement {
 export default view.extend(
   listView(
     _("WireGuard devices"),
-    _("Phones, laptops and sites that may connect. Changes are collected until you press Save & Apply."),
+    // Someone who may only look collects no changes.
+    (ro) => (ro ? _("Phones, laptops and sites that may connect.") : _("Phones, laptops and sites that may connect. Changes are collected until you press Save & Apply.")),
     section,
   ),
 );

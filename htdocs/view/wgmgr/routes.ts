@@ -37,7 +37,8 @@ function addForm(iface: Reply, stage: Stage): HTMLElement {
       showError(form, e as Failure);
       return;
     }
-    return stage("add_route", args, (e) => showError(form, e, { route: "target" }));
+    // No notifications: what is wrong with a route is shown next to it (the table row).
+    return stage("add_route", args, (e) => showError(form, e, { route: "target", replace_default: "target" }), false);
   };
   form.appendChild(E("div", { class: "cbi-value" }, [E("div", { class: "cbi-value-field" }, [button(_("Add route"), "add wgmgr-add-route", add)])]));
   return form;
@@ -54,7 +55,7 @@ function section(iface: Reply, stage: Stage): HTMLElement {
       ? table(
           "wgmgr-route-table",
           head,
-          routes.map((r) =>
+          routes.flatMap((r) => [
             E("tr", { class: "tr", "data-route": r.id }, [
               E("td", { class: "td" }, [r.target]),
               E("td", { class: "td" }, [r.gateway || _("directly")]),
@@ -65,7 +66,12 @@ function section(iface: Reply, stage: Stage): HTMLElement {
                     button(_("Remove"), "remove wgmgr-remove-route", () => stage("remove_route", { interface: iface.name, route: r.id })),
                   ]),
             ]),
-          ),
+            ...(r.warnings || []).map((w: string) =>
+              E("tr", { class: "tr wgmgr-route-warning", "data-route-warning": r.id }, [
+                E("td", { class: "td", colspan: String(head.length) }, [E("div", { class: "alert-message warning" }, [w])]),
+              ]),
+            ),
+          ]),
         )
       : E("p", {}, [E("em", {}, [_("No routes yet. Networks behind a device are routed automatically; add one here only for networks reached through a gateway.")])]),
     ro ? "" : addForm(iface, stage),

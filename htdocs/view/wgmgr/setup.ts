@@ -23,6 +23,8 @@ const IFACE = "wg0";
 const PARSE = {
   listen_port: (t: string) => wholeNumber("listen_port", t, checkPort, true),
   address: (t: string) => (check("address", checkInterfaceAddress(t, 4)), parseCidr(t)!),
+  // Empty: no IPv6 in the tunnel (and, for a server that had it, IPv6 removed).
+  address6: (t: string) => (t ? (check("address6", checkInterfaceAddress(t, 6)), parseCidr(t)!) : undefined),
   mtu: (t: string) => wholeNumber("mtu", t, checkMtu),
   endpoint_host: (t: string) => (t && check("endpoint_host", checkHost(t)), t),
   dns: (t: string) => list("dns", t, checkDnsServer),
@@ -34,10 +36,12 @@ type Parsed = { [F in Field]: ReturnType<(typeof PARSE)[F]> };
 
 function initialValues(d: Reply): Values {
   const c: Reply = d.exists ? d.current || {} : d;
-  const addrs: string[] = d.exists ? c.addresses || [] : [d.address];
+  const addrs: string[] = d.exists ? c.addresses || [] : [d.address, d.address6];
+  const ofFamily = (family: number): string => addrs.find((a) => a && parseCidr(a, true)?.addr.family === family) ?? "";
   return {
     listen_port: String(c.listen_port ?? 51820),
-    address: addrs.find((a) => parseCidr(a, true)?.addr.family === 4) ?? "",
+    address: ofFamily(4),
+    address6: ofFamily(6),
     mtu: c.mtu != null ? String(c.mtu) : "",
     zone: c.zone || "lan",
     endpoint_host: c.endpoint_host ?? "",
@@ -61,7 +65,7 @@ function parse(v: Values, partial?: boolean): Partial<Parsed> {
 /** The request for `setup`; throws a Failure naming the first bad field. */
 function request(v: Values): Reply {
   const p = parse(v) as Parsed;
-  return { ...p, interface: IFACE, address: formatCidr(p.address), zone: v.zone };
+  return { ...p, interface: IFACE, address: formatCidr(p.address), address6: p.address6 ? formatCidr(p.address6) : "", zone: v.zone };
 }
 
 /** What the router gets, from the values as typed so far ("…" for a field that does not parse). */
@@ -75,6 +79,9 @@ function preview(v: Values): HTMLElement {
       ? _("Network interface %s (WireGuard) on UDP port %s, address %s, MTU %s.").format(IFACE, port, address, p.mtu ?? "…")
       : _("Network interface %s (WireGuard) on UDP port %s, address %s.").format(IFACE, port, address),
     _("A route to %s through %s.").format(c ? formatCidr(networkOf(c)) : "…", IFACE),
+    ...(v.address6.trim()
+      ? [_("IPv6 in the tunnel: address %s, a route to %s; each device gets an IPv6 address too.").format(p.address6 ? formatCidr(p.address6) : "…", p.address6 ? formatCidr(networkOf(p.address6)) : "…")]
+      : []),
     _("Firewall rule wgmgr_%s_handshake: accept UDP port %s from the Internet (WAN), so devices can connect.").format(IFACE, port),
     v.zone === "own"
       ? _("A firewall zone of its own (wgmgr_%s_zone) that may reach the LAN and the Internet.").format(IFACE)
@@ -110,6 +117,7 @@ export default view.extend<Reply, Form>({
     const form = E("div", { class: "cbi-section wgmgr-setup" }, [
       field("listen_port", _("Port"), "51820", _("The UDP port the router listens on; 51820 is WireGuard's usual port."), "number"),
       field("address", _("Tunnel address"), "192.168.100.1/24", _("The router's address inside the tunnel and the tunnel's size (/24: up to 253 devices).")),
+      field("address6", _("IPv6 tunnel address"), "fd00:100::1/64", _("Optional: the router's IPv6 address inside the tunnel, with its prefix (a ULA from your router's prefix is suggested). Empty: IPv4 only.")),
       field("mtu", _("MTU"), "1420", _("1420 suits most connections, 1412 PPPoE."), "number"),
       row(
         "zone",
@@ -165,7 +173,12 @@ export default view.extend<Reply, Form>({
       // e.g. a WAN address behind carrier-grade NAT: no device could reach this router.
       ...(d.warnings || []).map((w: string) => E("div", { class: "alert-message warning wgmgr-warning" }, [w])),
       form,
-      E("div", { class: "cbi-section" }, [E("h3", {}, [d.exists ? _("What the router has") : _("What will be created")]), shown]),
+      E("div", { class: "cbi-section" }, [
+        E("h3", {}, [d.exists ? _("What the router has") : _("What will be created")]),
+        // The values shown include changes saved in this session but not applied yet.
+        d.pending ? E("div", { class: "alert-message notice wgmgr-pending" }, [_("Pending: saved, but not applied to the router yet. Press Save & Apply to apply it.")]) : "",
+        shown,
+      ]),
     );
   },
 
