@@ -10,7 +10,8 @@ import { removeTempDir, tempDir } from "../lib/temp.mjs";
 import { simEnv } from "../sim/sim.mjs";
 
 const REPO = resolve(import.meta.dirname, "../..");
-const PLUGIN = join(REPO, "build/root/usr/libexec/rpcd/wgmgr");
+// BENCH_PLUGIN: another build of the plugin, to compare (e.g. the last release's).
+const PLUGIN = process.env.BENCH_PLUGIN ?? join(REPO, "build/root/usr/libexec/rpcd/wgmgr");
 const DEFAULTS = join(REPO, "test/fixtures/openwrt-defaults");
 const SIZES = [10, 100, 1000];
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
