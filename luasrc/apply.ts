@@ -5,7 +5,7 @@
 import * as uci from "uci";
 import type { Reply } from "./args";
 import { fail } from "./errors";
-import { reload, syncInterface } from "./live";
+import { reload, scheduleWatchdog, syncInterface } from "./live";
 import { ConfigName, Model } from "./model";
 import { interfaceOfPeerType, wgInterface } from "./router";
 import { CONFDIR, RUNDIR, acquireLock, fileExists, readFile, releaseLock } from "./system";
@@ -89,6 +89,7 @@ function persist(cursor: uci.Cursor, m: Model, session: string | undefined, repl
     else networkChanged = true;
   }
   if (networkChanged) reload("network", warnings);
+  if (m.touched("network")) scheduleWatchdog(m, warnings);
   if (m.touched("firewall")) reload("firewall", warnings);
   const interfaceEdited = (iface: string): boolean => m.edits.some((e) => e.config === "network" && e.section === iface);
   for (const [iface] of pairs(peerIfaces)) {

@@ -1,13 +1,13 @@
 // The running system: `wg show all dump`, making a running interface match UCI
 // (wg syncconf keeps every unchanged peer's session), service reloads, WAN address.
 
-import { formatCidr, networkOf, parseCidr } from "./common/ip";
+import { formatCidr, networkOf, parseAddress, parseCidr } from "./common/ip";
 import { DevicePeer, formatEndpoint, renderDeviceConfig } from "./common/wgconf";
 import * as json from "./json";
 import { Model, Section, flag, list, num, opt } from "./model";
 import { isPeerEnabled } from "./plan";
-import { netmaskToPrefix, peersOf, wgInterface } from "./router";
-import { INITDIR, pause, run, runWithInput, shellQuote } from "./system";
+import { netmaskToPrefix, peersOf, wgInterface, wgInterfaces } from "./router";
+import { CRONTABS, INITDIR, pause, readFile, run, runWithInput, shellQuote, writeFile } from "./system";
 
 export interface LivePeer {
   publicKey: string;
@@ -188,11 +188,59 @@ export function syncInterface(m: Model, ifaceName: string, warnings: string[], s
   return { running: true, peers: peersOf(m, ifaceName).filter((p) => isPeerEnabled(p)).length };
 }
 
+// ---- the DDNS watchdog -------------------------------------------------------------------
+// wg resolves an endpoint name once, when the interface comes up. OpenWrt's
+// wireguard-tools ships /usr/bin/wireguard_watchdog, which re-resolves the name of every
+// peer (with an endpoint name and a keepalive) that has not shaken hands for 150 s; it is
+// meant to run from cron every minute. wgmgr keeps that one line in root's crontab while
+// some peer dials a name, and removes it when none does.
+
+const WATCHDOG_LINE = "* * * * * /usr/bin/wireguard_watchdog # wgmgr: follows relays whose endpoint is a name";
+const WATCHDOG_MARK = "/usr/bin/wireguard_watchdog # wgmgr";
+
+/** True when some enabled peer is dialled by name, with the keepalive the watchdog needs. */
+export function watchdogWanted(m: Model): boolean {
+  for (const iface of wgInterfaces(m)) {
+    if (opt(iface, "disabled") === "1") continue;
+    for (const p of peersOf(m, iface.name)) {
+      const host = opt(p, "endpoint_host");
+      if (isPeerEnabled(p) && host !== undefined && parseAddress(host) === undefined && (num(p, "persistent_keepalive") ?? 0) > 0) return true;
+    }
+  }
+  return false;
+}
+
+/** Adds or removes the watchdog's crontab line so that it runs exactly when wanted. */
+export function scheduleWatchdog(m: Model, warnings: string[]): void {
+  const path = `${CRONTABS}/root`;
+  const text = readFile(path) ?? "";
+  const has = string.find(text, WATCHDOG_MARK, 1, true)[0] !== undefined;
+  const want = watchdogWanted(m);
+  if (has === want) return;
+  const kept: string[] = [];
+  for (const [line] of string.gmatch(text, "[^\n]+")) if (string.find(line, WATCHDOG_MARK, 1, true)[0] === undefined) kept.push(line);
+  if (want) kept.push(WATCHDOG_LINE);
+  os.execute(`mkdir -p ${shellQuote(CRONTABS)}`);
+  if (!writeFile(path, kept.length > 0 ? kept.join("\n") + "\n" : "")) {
+    warnings.push(`Could not write ${path}: relays given by name are not followed when their address changes.`);
+    return;
+  }
+  // OpenWrt's cron is not enabled by default; it starts only with a crontab.
+  const cron = shellQuote(`${INITDIR}/cron`);
+  if (!run(`${cron} enable; ${cron} restart`).ok) warnings.push("Could not restart cron: the endpoint watchdog runs after the next reboot.");
+}
+
 /** Reloads a service after a commit; a missing service is a warning, not a failure. */
 export function reload(what: "network" | "firewall", warnings: string[]): void {
   const cmd = what === "network" ? "ubus call network reload" : `${shellQuote(INITDIR + "/firewall")} reload`;
   const r = run(cmd, true);
   if (!r.ok) warnings.push(`Could not reload the ${what} (${cmd}): the change is saved and applies at the next restart.`);
+}
+
+/** The device the router's own IPv4 default route leaves through, if it has one. */
+export function defaultRouteDevice(): string | undefined {
+  const r = run("ip -4 route show default");
+  return r.ok ? string.match(r.output, "dev (%S+)")[0] : undefined;
 }
 
 /** The WAN's IPv4 address as netifd reports it, for clients' Endpoint. */

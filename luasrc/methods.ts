@@ -3,6 +3,7 @@
 // live) → reply. Nothing is written before every check has passed.
 
 import * as uci from "uci";
+import type { UciSection } from "uci";
 import { Cidr, formatAddress, formatCidr, networkOf, nonPublicRange, overlaps, parseAddress, parseCidr } from "./common/ip";
 import {
   checkDnsServer,
@@ -23,12 +24,14 @@ import {
   trimName,
 } from "./common/validate";
 import { configFileName, formatEndpoint, renderClientConfig } from "./common/wgconf";
+import { QuickConfig, parseWgQuick } from "./common/wgquick";
+import { DefaultRoute, planImport } from "./import";
 import { Method, Reader, Reply, arg, bool, checked, int, method, requiredStr, str, strList } from "./args";
 import { check, fail } from "./errors";
 import { lazyList } from "./json";
 import { generateKeys, publicKeyOf } from "./keys";
 import { loadModel, mutate, stagedFor } from "./apply";
-import { LiveInterface, LivePeer, readDump, syncInterface, wanAddress } from "./live";
+import { LiveInterface, LivePeer, defaultRouteDevice, readDump, scheduleWatchdog, syncInterface, wanAddress } from "./live";
 import { Model, Section, flag, list, num, opt } from "./model";
 import {
   DEFAULT_PORT,
@@ -42,6 +45,7 @@ import {
   ownedRoutes,
   planAddPeer,
   planAddRoute,
+  planMasquerade,
   planRemovePeer,
   planRemoveRoute,
   planSetup,
@@ -50,9 +54,10 @@ import {
   requireInterface,
   requirePeer,
   routeWarnings,
+  siteNetworks,
 } from "./plan";
-import { interfaceAddresses, lanAddresses, lanSubnets, otherNetworks, peerAllowedIps, peersOf, wgInterface, wgInterfaces, zoneByName } from "./router";
-import { CONFDIR, readFile } from "./system";
+import { interfaceAddresses, interfaceRole, lanAddresses, lanSubnets, otherNetworks, peerAllowedIps, peersOf, wgInterface, wgInterfaces, zoneByName } from "./router";
+import { CONFDIR, fileExists } from "./system";
 
 // ---- readers of the arguments (see args.ts) -------------------------------------------------
 
@@ -141,6 +146,8 @@ function peerView(m: Model, iface: Section, p: Section): Reply {
     tunnel: opt(meta, "tunnel") ?? "full",
     client_allowed_ips: clientAllowedIps(m, iface, p),
     keepalive: num(p, "persistent_keepalive") ?? 0,
+    // Where the router dials this peer (a relay), if it does.
+    endpoint: opt(p, "endpoint_host") !== undefined ? formatEndpoint(opt(p, "endpoint_host") as string, num(p, "endpoint_port") ?? DEFAULT_PORT) : undefined,
     enabled: isPeerEnabled(p),
     preshared_key: opt(p, "preshared_key") !== undefined,
     private_key_kept: opt(p, "private_key") !== undefined,
@@ -167,6 +174,9 @@ function interfaceView(m: Model, iface: Section): Reply {
   const meta = m.section("wgmgr", iface.name);
   return {
     name: iface.name,
+    role: interfaceRole(m, iface.name),
+    default_route: opt(meta, "default_route"),
+    masquerade: opt(meta, "masquerade") === "1",
     public_key: interfacePublicKey(m, iface),
     listen_port: num(iface, "listen_port"),
     addresses: list(iface, "addresses"),
@@ -233,6 +243,26 @@ function clientConfig(m: Model, iface: Section, p: Section, privateKey: string |
     endpoint: host !== undefined ? formatEndpoint(host, port) : undefined,
     keepalive: num(p, "persistent_keepalive"),
   });
+}
+
+/** The sites' networks of an interface, as one comparable string. */
+const sitesOf = (m: Model, iface: string): string =>
+  siteNetworks(m, iface)
+    .map((c) => formatCidr(c))
+    .sort()
+    .join(",");
+
+/**
+ * After a change to the sites (a device with networks behind it added, changed, enabled or
+ * removed), the other split-tunnel devices route another set of networks: says which
+ * devices need their configuration again.
+ */
+function noteSiteChange(m: Model, iface: string, before: string, self: string, warnings: string[]): void {
+  if (sitesOf(m, iface) === before) return;
+  const stale = peersOf(m, iface).filter((p) => p.name !== self && isPeerEnabled(p) && opt(m.section("wgmgr", p.name), "tunnel") === "split");
+  if (stale.length > 0) {
+    warnings.push(`The networks behind your sites changed: give these devices their configuration again: ${stale.map((p) => opt(p, "description") ?? p.name).join(", ")}.`);
+  }
 }
 
 /** A note for split tunnels that carry the office LAN exactly (scenarios.md S5). */
@@ -318,6 +348,7 @@ const status = method({ interface: arg(onlyIface, "wg0") }, ({ interface: only }
     for (const lp of live?.peers ?? []) if (running[lp.publicKey] !== undefined) peers.push(statusPeer(undefined, lp, now));
     interfaces.push({
       name,
+      role: s !== undefined ? interfaceRole(m, name) : undefined,
       up: live !== undefined,
       configured: s !== undefined,
       // Peer-only changes do not restart the interface (platform.md §9): false means `sync` is due.
@@ -347,7 +378,13 @@ const defaults = method({ interface: arg(ifaceName, "wg0") }, ({ interface: ifac
   const existing = wgInterface(m, iface);
   if (existing !== undefined) {
     // `current` includes what the session staged; `pending` says it is not applied yet.
-    return { interface: iface, exists: true, current: interfaceView(m, existing), pending: session !== undefined && stagedFor(session, iface) };
+    return {
+      interface: iface,
+      exists: true,
+      current: interfaceView(m, existing),
+      pending: session !== undefined && stagedFor(session, iface),
+      side_router: sideRouter(m, interfaceAddresses(existing)),
+    };
   }
   const used = new LuaTable<number, boolean>();
   for (const s of wgInterfaces(m)) used.set(num(s, "listen_port") ?? 0, true);
@@ -375,6 +412,7 @@ const defaults = method({ interface: arg(ifaceName, "wg0") }, ({ interface: ifac
     mtu: opt(wan, "proto") === "pppoe" ? 1412 : 1420,
     zone: zoneByName(m, "lan") !== undefined ? "lan" : "own",
     endpoint_host: ddnsHost() ?? publicWanAddress(port, warnings),
+    side_router: sideRouter(m, [parseCidr(address, false) as Cidr]),
     warnings,
     dns: lanIp !== undefined ? [formatAddress(lanIp.addr)] : [],
   };
@@ -397,19 +435,45 @@ function ulaTunnelAddress(m: Model, taken: Cidr[], address4: string): string | u
   return formatCidr({ addr: { family: 6, words }, prefix: 64 });
 }
 
+/** The first section of `type` in a config file outside the model (ddns, dhcp) that `pick` accepts. */
+function findIn(config: string, type: string, pick: (s: UciSection) => boolean): UciSection | undefined {
+  if (!fileExists(`${CONFDIR ?? "/etc/config"}/${config}`)) return undefined;
+  let found: UciSection | undefined;
+  uci.cursor(CONFDIR).foreach(config, type, (s) => {
+    if (!pick(s)) return;
+    found = s;
+    return false;
+  });
+  return found;
+}
+
 /** The public name of an enabled DDNS service (/etc/config/ddns lookup_host), if any. */
 function ddnsHost(): string | undefined {
-  const text = readFile(`${CONFDIR ?? "/etc/config"}/ddns`);
-  if (text === undefined) return undefined;
-  const cursor = uci.cursor(CONFDIR);
-  let host: string | undefined;
-  cursor.foreach("ddns", "service", (s) => {
-    if (s.enabled === "1" && typeof s.lookup_host === "string") {
-      host = s.lookup_host;
-      return false;
-    }
-  });
-  return host;
+  const s = findIn("ddns", "service", (x) => x.enabled === "1" && typeof x.lookup_host === "string");
+  return s?.lookup_host as string | undefined;
+}
+
+/**
+ * Whether this router is a side router (not the LAN's gateway: LAN hosts answer tunnel
+ * devices through another router, which knows nothing of the tunnel), and the return
+ * route that other router would need. Either that route or masquerade makes it work.
+ */
+function sideRouter(m: Model, tunnels: Cidr[]): Reply | undefined {
+  const lan = m.section("network", "lan");
+  const reasons: string[] = [];
+  const gateway = opt(lan, "gateway");
+  if (gateway !== undefined) reasons.push(`the LAN interface has a gateway (${gateway}): another router is the way out`);
+  if (findIn("dhcp", "dhcp", (x) => x.interface === "lan" && x.ignore === "1") !== undefined) {
+    reasons.push("this router hands out no addresses on the LAN (its DHCP server is off), so LAN hosts use another router as their gateway");
+  }
+  const dev = defaultRouteDevice();
+  if (dev !== undefined && dev === opt(lan, "device")) reasons.push(`this router's own default route leaves through the LAN (${dev})`);
+  const own = lanAddresses(m).find((c) => c.addr.family === 4);
+  if (reasons.length === 0 || own === undefined) return undefined;
+  return {
+    reasons,
+    return_routes: tunnels.filter((t) => t.addr.family === 4).map((t) => `${formatCidr(networkOf(t))} via ${formatAddress(own.addr)}`),
+  };
 }
 
 const setup = method(
@@ -422,6 +486,7 @@ const setup = method(
     zone: arg(zone, "lan"),
     endpoint_host: arg(optionalStr(checkHost), "myhome.example.net"),
     dns: arg(dnsList, ["192.168.1.1"]),
+    masquerade: arg(bool, false),
   },
   (req, session) =>
     mutate(session, (m, warnings) => {
@@ -429,6 +494,9 @@ const setup = method(
       const existing = m.section("network", iface);
       if (existing !== undefined && (existing.type !== "interface" || opt(existing, "proto") !== "wireguard")) {
         fail("CONFLICT", `The network interface "${iface}" exists and is not a WireGuard interface.`, "interface");
+      }
+      if (existing !== undefined && interfaceRole(m, iface) === "client") {
+        fail("CONFLICT", `${iface} dials out to a relay (it was imported): setup is for a server that devices dial into.`, "interface");
       }
       // A key is generated once; re-running setup never replaces it.
       const keys = opt(existing, "private_key") === undefined ? generateKeys(true, false) : undefined;
@@ -448,6 +516,8 @@ const setup = method(
         keys !== undefined ? { privateKey: keys.privateKey as string, publicKey: keys.publicKey as string } : undefined,
       );
       for (const w of planWarnings) warnings.push(w);
+      // Kept as it is unless asked; re-applied so that a new tunnel subnet is masqueraded.
+      planMasquerade(m, iface, req.masquerade ?? opt(m.section("wgmgr", iface), "masquerade") === "1", warnings);
       const s = wgInterface(m, iface) as Section;
       return {
         interface: iface,
@@ -486,12 +556,14 @@ const add_peer = method(
     return mutate(session, (m, warnings) => {
       requireInterface(m, req.interface);
       const keys = generateKeys(givenKey === undefined, req.preshared_key ?? true);
+      const sites = sitesOf(m, req.interface);
       const p = planAddPeer(m, { ...peerRequest(req), name }, {
         publicKey: givenKey ?? (keys.publicKey as string),
         privateKey: keep ? keys.privateKey : undefined,
         presharedKey: keys.presharedKey,
       });
       const s = wgInterface(m, req.interface) as Section;
+      noteSiteChange(m, req.interface, sites, p.name, warnings);
       splitTunnelNote(m, req.tunnel, warnings);
       if (givenKey === undefined && !keep) {
         warnings.push("The private key is in this reply only and was not kept on the router: save the configuration now.");
@@ -510,12 +582,14 @@ const add_peer = method(
 const update_peer = method(
   { ...peerArgs, peer: arg(peerRef, "wg0_iphone"), enabled: arg(bool, true) },
   (req, session) =>
-    mutate(session, (m) => {
+    mutate(session, (m, warnings) => {
       const current = requirePeer(m, req.interface, req.peer);
+      const sites = sitesOf(m, req.interface);
       // true adds a key when there is none (an existing one is kept), false removes it.
       const psk = req.preshared_key;
       const presharedKey = psk === true && opt(current, "preshared_key") === undefined ? generateKeys(false, true).presharedKey : undefined;
       const p = planUpdatePeer(m, req.peer, { ...peerRequest(req), presharedKey, removePresharedKey: psk === false });
+      noteSiteChange(m, req.interface, sites, p.name, warnings);
       return { interface: req.interface, peer: peerView(m, wgInterface(m, req.interface) as Section, p) };
     }),
 );
@@ -546,8 +620,10 @@ function peerRequest(req: {
 const peerTarget = { interface: arg(ifaceName, "wg0"), peer: arg(peerRef, "wg0_iphone") };
 
 const remove_peer = method(peerTarget, (req, session) =>
-  mutate(session, (m) => {
+  mutate(session, (m, warnings) => {
+    const sites = sitesOf(m, req.interface);
     const p = planRemovePeer(m, req.interface, req.peer);
+    noteSiteChange(m, req.interface, sites, p.name, warnings);
     return { interface: req.interface, removed: p.name, name: opt(p, "description") ?? p.name };
   }),
 );
@@ -624,8 +700,45 @@ const sync = method({ interface: arg(ifaceName, "wg0") }, ({ interface: iface })
   requireInterface(m, iface);
   const warnings: string[] = [];
   const r = syncInterface(m, iface, warnings, true);
+  // After LuCI's Save & Apply, this is where changes outside UCI catch up.
+  scheduleWatchdog(m, warnings);
   return { interface: iface, running: r.running, peers: r.peers, warnings };
 });
+
+/** A wg-quick file from a relay, read by the shared parser; a problem names its line ("config:<n>"). */
+const quickFile: Reader<QuickConfig> = (args, field) => {
+  const text = requiredStr(args, field);
+  const { config, problem } = parseWgQuick(text);
+  if (problem !== undefined) fail(problem.code, problem.message, `${field}:${problem.line}`);
+  return config as QuickConfig;
+};
+
+const import_ = method(
+  {
+    interface: arg(checked(requiredStr, checkInterfaceName), "wg1"),
+    config: arg(quickFile, "[Interface]\nPrivateKey = …\nAddress = 10.70.0.2/16\n\n[Peer]\nPublicKey = …\nAllowedIPs = 10.70.0.0/16\nEndpoint = relay.example.net:51820\n"),
+    zone: arg(zone, "lan"),
+    name: arg(peerName, "relay"),
+    default_route: arg(
+      checked(str, (v: string) => (v === "keep" || v === "tunnel" ? undefined : { code: "INVALID_ARGUMENT", message: '"default_route" is "keep" or "tunnel".' })),
+      "keep",
+    ),
+    masquerade: arg(bool, false),
+  },
+  (req, session) =>
+    mutate(session, (m, warnings) => {
+      if (m.section("network", req.interface) !== undefined) {
+        fail("ALREADY_EXISTS", `There is already an interface "${req.interface}": import into a new one (for example wg1).`, "interface");
+      }
+      planImport(m, { iface: req.interface, file: req.config, zone: (req.zone ?? "lan") as ZoneMode, name: req.name, defaultRoute: req.default_route as DefaultRoute | undefined }, warnings);
+      planMasquerade(m, req.interface, req.masquerade === true, warnings);
+      const s = wgInterface(m, req.interface) as Section;
+      // Derived once and kept, as setup does, so that get and status need no fork for it.
+      const publicKey = publicKeyOf(opt(s, "private_key") as string);
+      m.set("wgmgr", req.interface, "public_key", publicKey);
+      return { interface: req.interface, role: "client", public_key: publicKey, addresses: list(s, "addresses"), peers: lazyPeers(m, s) };
+    }),
+);
 
 /** Every method of the ubus object, with its arguments (args.ts). */
 export const METHODS: Record<string, Method> = {
@@ -641,4 +754,5 @@ export const METHODS: Record<string, Method> = {
   remove_route,
   sync,
   teardown,
+  import: import_,
 };

@@ -37,6 +37,8 @@ export function loadSections(cursor: Cursor, config: ConfigName): Section[] {
 export class Model {
   readonly edits: Edit[] = [];
   private readonly byName: Record<string, Record<string, Section>> = {};
+  /** Values derived from the sections (see derived()), dropped at every edit. */
+  private memo: Record<string, unknown> = {};
 
   constructor(private readonly configs: Record<ConfigName, Section[]>) {
     for (const c of CONFIGS) {
@@ -52,6 +54,15 @@ export class Model {
       firewall: loadSections(cursor, "firewall"),
       wgmgr: loadSections(cursor, "wgmgr"),
     });
+  }
+
+  /**
+   * A value computed from the sections once per state of the model: what every peer of a
+   * reply needs (the sites' networks) is not recomputed a thousand times.
+   */
+  derived<T>(key: string, compute: () => T): T {
+    if (!(key in this.memo)) this.memo[key] = compute();
+    return this.memo[key] as T;
   }
 
   sections(config: ConfigName, type?: string): Section[] {
@@ -72,6 +83,7 @@ export class Model {
     this.configs[config].push(s);
     this.byName[config][name] = s;
     this.edits.push({ kind: "create", config, section: name, type });
+    this.memo = {};
     return s;
   }
 
@@ -84,11 +96,13 @@ export class Model {
       if (s.options[option] === undefined) return;
       delete s.options[option];
       this.edits.push({ kind: "unset", config, section: name, type: s.type, option });
+      this.memo = {};
       return;
     }
     if (sameValue(s.options[option], v)) return;
     s.options[option] = v;
     this.edits.push({ kind: "set", config, section: name, type: s.type, option, value: v });
+    this.memo = {};
   }
 
   remove(config: ConfigName, name: string): void {
@@ -97,6 +111,7 @@ export class Model {
     this.configs[config] = this.configs[config].filter((s) => s.name !== name);
     delete this.byName[config][name];
     this.edits.push({ kind: "remove", config, section: name, type: s.type });
+    this.memo = {};
   }
 
   touched(config: ConfigName): boolean {

@@ -148,7 +148,7 @@ export function planSetup(m: Model, req: SetupRequest, newKey?: { privateKey: st
 }
 
 /** A tunnel subnet must not overlap the LAN, another interface, another tunnel or a network behind a device. */
-function checkTunnelSubnetIsFree(m: Model, iface: string, net: Cidr, field: string): void {
+export function checkTunnelSubnetIsFree(m: Model, iface: string, net: Cidr, field: string): void {
   for (const p of peersOf(m, iface)) {
     for (const c of peerAllowedIps(p)) {
       if (c.prefix < maxPrefix(c.addr.family) && overlaps(c, net)) {
@@ -215,7 +215,7 @@ function isUsableHost(iface: Section, net: Cidr, a: Addr): boolean {
   return !interfaceAddresses(iface).some((c) => sameAddress(c.addr, a));
 }
 
-function planHandshakeRule(m: Model, iface: string, port: number, warnings: string[]): void {
+export function planHandshakeRule(m: Model, iface: string, port: number, warnings: string[]): void {
   const name = owned.handshakeRule(iface);
   if (zoneByName(m, "wan") === undefined) {
     warnings.push("There is no firewall zone \"wan\": open UDP port " + port + " to the Internet yourself, or no client can connect.");
@@ -231,12 +231,14 @@ function planHandshakeRule(m: Model, iface: string, port: number, warnings: stri
 }
 
 /** Puts the interface in the LAN zone, or in a zone of its own that may reach lan and wan. */
-function planZone(m: Model, iface: string, mode: ZoneMode, warnings: string[]): void {
+export function planZone(m: Model, iface: string, mode: ZoneMode, warnings: string[]): void {
   m.set("wgmgr", iface, "zone", mode);
   const joined = opt(m.section("wgmgr", iface), "zone_joined");
   const ownZone = owned.zone(iface);
   if (mode === "lan") {
-    for (const s of m.sections("firewall")) if (isOwnedBy(s.name, iface) && s.type !== "rule") m.remove("firewall", s.name);
+    for (const s of m.sections("firewall")) {
+      if (isOwnedBy(s.name, iface) && (s.type === "zone" || s.type === "forwarding")) m.remove("firewall", s.name);
+    }
     const lan = zoneByName(m, "lan");
     if (lan === undefined) fail("NO_LAN_ZONE", 'There is no firewall zone "lan" to join: use zone "own".', "zone");
     for (const z of zonesWithNetwork(m, iface)) {
@@ -285,6 +287,32 @@ function leaveZone(m: Model, iface: string, zoneName: string): void {
   const z = zoneByName(m, zoneName);
   if (z !== undefined) m.set("firewall", z.name, "network", list(z, "network").filter((n) => n !== iface));
   m.set("wgmgr", iface, "zone_joined", undefined);
+}
+
+/**
+ * Masquerade for a side router (S4): traffic from the tunnel that leaves into the LAN
+ * gets the router's LAN address as its source, so LAN hosts answer the router instead of
+ * their own gateway, which knows nothing of the tunnel. A `config nat` section of
+ * firewall4's: `src` is the zone the traffic leaves through (fw4 puts it in that zone's
+ * srcnat chain), `src_ip` the tunnel's IPv4 subnet.
+ */
+export function planMasquerade(m: Model, iface: string, on: boolean, warnings: string[]): void {
+  const name = owned.masquerade(iface);
+  m.set("wgmgr", iface, "masquerade", on ? "1" : undefined);
+  const net = tunnelSubnet(wgInterface(m, iface) as Section, 4);
+  if (!on || net === undefined) {
+    if (on) warnings.push(`${iface} has no IPv4 tunnel subnet to masquerade.`);
+    m.remove("firewall", name);
+    return;
+  }
+  if (zoneByName(m, "lan") === undefined) fail("NO_LAN_ZONE", 'There is no firewall zone "lan" for the tunnel\'s traffic to be masqueraded into.', "masquerade");
+  m.create("firewall", name, "nat");
+  m.set("firewall", name, "name", `wgmgr-${iface}-masquerade`);
+  m.set("firewall", name, "family", "ipv4");
+  m.set("firewall", name, "src", "lan");
+  m.set("firewall", name, "src_ip", formatCidr(net));
+  m.set("firewall", name, "proto", "all");
+  m.set("firewall", name, "target", "MASQUERADE");
 }
 
 // ---- teardown -----------------------------------------------------------------
@@ -351,7 +379,7 @@ function allocateAddress(m: Model, iface: Section, net: Cidr, preferOffset?: num
   return fail("NO_FREE_ADDRESS", `The tunnel subnet ${formatCidr(net)} has no free address left.`, "address");
 }
 
-function peerLabel(p: Section): string {
+export function peerLabel(p: Section): string {
   return opt(p, "description") ?? p.name;
 }
 
@@ -534,9 +562,25 @@ export function planRemovePeer(m: Model, iface: string, ref: string): Section {
   return p;
 }
 
-/** A split tunnel's AllowedIPs: the tunnel subnets and the router's LAN networks. */
-export function splitAllowedIps(m: Model, iface: Section): string[] {
-  return [...interfaceAddresses(iface).map((c) => networkOf(c)), ...lanSubnets(m)].map((c) => formatCidr(c));
+/** The networks behind the interface's enabled devices (the sites), except `self`'s own. */
+export function siteNetworks(m: Model, iface: string, self?: Section): Cidr[] {
+  const all = m.derived(`sites:${iface}`, () => {
+    const out: { peer: Section; net: Cidr }[] = [];
+    for (const p of peersOf(m, iface)) {
+      if (!isPeerEnabled(p)) continue;
+      for (const c of peerAllowedIps(p)) if (c.prefix < maxPrefix(c.addr.family)) out.push({ peer: p, net: c });
+    }
+    return out;
+  });
+  return all.filter((s) => s.peer !== self).map((s) => s.net);
+}
+
+/**
+ * A split tunnel's AllowedIPs: the tunnel subnets, the router's LAN networks and every
+ * site's networks (the router routes between its devices), except the device's own.
+ */
+export function splitAllowedIps(m: Model, iface: Section, self?: Section): string[] {
+  return [...interfaceAddresses(iface).map((c) => networkOf(c)), ...lanSubnets(m), ...siteNetworks(m, iface.name, self)].map((c) => formatCidr(c));
 }
 
 /** What the client routes through the tunnel. */
@@ -544,7 +588,7 @@ export function clientAllowedIps(m: Model, iface: Section, peer: Section): strin
   const meta = m.section("wgmgr", peer.name);
   const mode = opt(meta, "tunnel") ?? "full";
   if (mode === "custom") return list(meta, "client_allowed_ips");
-  if (mode === "split") return splitAllowedIps(m, iface);
+  if (mode === "split") return splitAllowedIps(m, iface, peer);
   return ["0.0.0.0/0", "::/0"];
 }
 

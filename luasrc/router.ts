@@ -21,6 +21,7 @@ export const owned = {
   forwarding: (iface: string, src: string, dest: string): string =>
     src === iface ? `wgmgr_${iface}_to_${dest}` : `wgmgr_${iface}_from_${src}`,
   route: (iface: string, n: number): string => `wgmgr_${iface}_route${n}`,
+  masquerade: (iface: string): string => `wgmgr_${iface}_masq`,
 };
 
 export function isOwnedBy(section: string, iface: string): boolean {
@@ -35,6 +36,16 @@ export function wgInterfaces(m: Model): Section[] {
 export function wgInterface(m: Model, iface: string): Section | undefined {
   const s = m.section("network", iface);
   return s !== undefined && s.type === "interface" && opt(s, "proto") === "wireguard" ? s : undefined;
+}
+
+/**
+ * "client" for an interface that dials out to a relay (made by import, or with a peer
+ * whose endpoint it knows), "server" for one that devices dial into.
+ */
+export function interfaceRole(m: Model, iface: string): "server" | "client" {
+  const role = opt(m.section("wgmgr", iface), "role");
+  if (role === "client" || role === "server") return role;
+  return peersOf(m, iface).some((p) => opt(p, "endpoint_host") !== undefined) ? "client" : "server";
 }
 
 export function peersOf(m: Model, iface: string): Section[] {

@@ -9,6 +9,8 @@ export const CONFDIR = os.getenv("WGMGR_CONFDIR");
 export const RUNDIR = os.getenv("WGMGR_RUNDIR") ?? "/var/run";
 /** procd's init scripts; tests point it at recording stand-ins. */
 export const INITDIR = os.getenv("WGMGR_INITDIR") ?? "/etc/init.d";
+/** busybox crond's crontabs (the watchdog's schedule lives in root's). */
+export const CRONTABS = os.getenv("WGMGR_CRONTABS") ?? "/etc/crontabs";
 
 export function shellQuote(s: string): string {
   return "'" + string.gsub(s, "'", "'\\''")[0] + "'";
@@ -68,6 +70,16 @@ export function readFile(path: string): string | undefined {
 /** Waits a moment (a fork): busybox's sleep may take whole seconds only, Debian's takes fractions. */
 export function pause(seconds: number): void {
   os.execute(`sleep ${seconds} 2>/dev/null || sleep 1`);
+}
+
+/** Replaces a file's content (write and rename, so a reader never sees half of it). */
+export function writeFile(path: string, text: string): boolean {
+  const tmp = `${path}.wgmgr-new`;
+  const [f] = io.open(tmp, "w");
+  if (f === undefined) return false;
+  f.write(text);
+  f.close();
+  return os.rename(tmp, path)[0] === true;
 }
 
 export function fileExists(path: string): boolean {

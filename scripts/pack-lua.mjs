@@ -139,28 +139,24 @@ function shortenLocals(code) {
 const WORD = /[A-Za-z0-9_]/;
 
 /**
- * The tokens of the source, one line per line that had any, with white space only where
- * two tokens would otherwise run together ("local a", "- -1", "1 ..") — and no comments.
+ * The tokens of the source with white space only where two tokens would otherwise run
+ * together ("local a", "- -1", "1 .."): a line break where the source had one between two
+ * words (so most statements keep a line of their own), else a space; no comments.
  */
 function compact(code) {
   const lexer = luaparse.parse(code, { wait: true, ranges: true, luaVersion: "5.1" });
-  const lines = [];
-  let line = "";
+  let out = "";
   let prevEnd = 0;
   for (let t = lexer.lex(); t.type !== luaparse.tokenTypes.EOF; t = lexer.lex()) {
     const text = code.slice(t.range[0], t.range[1]);
-    if (code.slice(prevEnd, t.range[0]).includes("\n") && line !== "") {
-      lines.push(line);
-      line = "";
-    }
-    const last = line.slice(-1);
+    const last = out.slice(-1);
     const first = text[0];
     const runTogether = (WORD.test(last) && WORD.test(first)) || ("-.=<>~[".includes(last) && last !== "" && "-.=<>~[".includes(first)) || (/[0-9]/.test(last) && first === ".");
-    line += (runTogether ? " " : "") + text;
+    if (runTogether) out += code.slice(prevEnd, t.range[0]).includes("\n") ? "\n" : " ";
+    out += text;
     prevEnd = t.range[1];
   }
-  if (line !== "") lines.push(line);
-  return lines.join("\n");
+  return out;
 }
 
 const output = "#!/usr/bin/lua\n" + compact(shortenLocals(input)) + "\n";

@@ -38,7 +38,7 @@ function makeRouter(peers) {
   const env = {
     // The simulated router with nothing running (test/sim): its commands answer as cheaply
     // as the real tools, and nothing reaches the host's network.
-    ...simEnv(),
+    ...simEnv(dir),
     LUA_PATH: join(REPO, "test/lua/?.lua") + ";;",
     WGMGR_CONFDIR: conf,
     WGMGR_RUNDIR: join(dir, "run"),

@@ -155,7 +155,7 @@ export async function startDevServer(opts = {}) {
   // /etc/config/luci's "zh_cn" is LuCI's language "zh-cn" (dispatcher.uc)
   const lang = (opts.lang ?? "en").replace(/_/g, "-");
   const env = {
-    ...simEnv({ log: join(dir, "commands.log"), live, wan: opts.wan }),
+    ...simEnv(dir, { live: true, wan: opts.wan }),
     LUA_PATH: join(REPO, "test/lua/?.lua") + ";;",
     WGMGR_CONFDIR: confdir,
     WGMGR_RUNDIR: rundir,

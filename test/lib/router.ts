@@ -55,7 +55,7 @@ export class TestRouter {
     for (const f of readdirSync(DEFAULTS)) copyFileSync(join(DEFAULTS, f), join(this.confdir, f));
     for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(this.confdir, name), text);
     this.env = {
-      ...simEnv({ log: join(this.dir, "commands.log"), live: opts.live ? join(this.dir, "live") : undefined, wan: opts.wan }),
+      ...simEnv(this.dir, { live: opts.live, wan: opts.wan }),
       LUA_PATH: join(REPO, "test/lua/?.lua") + ";;",
       WGMGR_CONFDIR: this.confdir,
       WGMGR_RUNDIR: this.rundir,

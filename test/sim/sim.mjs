@@ -35,18 +35,21 @@ function realWg() {
 }
 
 /**
- * Environment for running the plugin against this simulated router: its `wg`, `ip`, `ubus`,
- * `logger` and /etc/init.d first, every call recorded in `log`. With `live` (a directory),
- * interfaces run here as netifd would run them; without, nothing runs (the shell front ends
- * answer alone, which costs no more than the real tools). `wan`: the WAN's IPv4 address.
+ * Environment for running the plugin against this simulated router, whose state lives in
+ * the directory `dir`: its `wg`, `ip`, `ubus`, `logger` and /etc/init.d first, every call
+ * recorded in <dir>/commands.log, root's crontab in <dir>/crontabs. With `live`,
+ * interfaces run here (<dir>/live) as netifd would run them; without, nothing runs (the
+ * shell front ends answer alone, which costs no more than the real tools). `wan`: the
+ * WAN's IPv4 address.
  */
-export function simEnv({ log, live, wan } = {}) {
+export function simEnv(dir, { live = false, wan } = {}) {
   const wg = realWg();
   return {
     PATH: `${SIM_BIN}${delimiter}${process.env.PATH ?? "/usr/bin:/bin"}`,
     WGMGR_INITDIR: join(HERE, "init.d"),
-    ...(log ? { WGMGR_SIM_LOG: log } : {}),
-    ...(live ? { WGMGR_SIM_LIVE: live } : {}),
+    WGMGR_CRONTABS: join(dir, "crontabs"),
+    WGMGR_SIM_LOG: join(dir, "commands.log"),
+    ...(live ? { WGMGR_SIM_LIVE: join(dir, "live") } : {}),
     ...(wan ? { WGMGR_SIM_WAN: wan } : {}),
     ...(wg ? { WGMGR_REAL_WG: wg } : {}),
   };
