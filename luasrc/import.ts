@@ -98,7 +98,8 @@ export function planImport(m: Model, req: ImportRequest, warnings: string[]): vo
   file.peers.forEach((p, i) => {
     const id = `${iface}_${i === 0 ? "relay" : `relay${i + 1}`}`;
     m.create("network", id, peerType(iface));
-    m.set("network", id, "description", p.name ?? (i === 0 ? req.name : undefined) ?? `relay ${i + 1}`);
+    // The name the user gave wins over the file's comment.
+    m.set("network", id, "description", (i === 0 ? req.name : undefined) ?? p.name ?? `relay ${i + 1}`);
     m.set("network", id, "public_key", p.publicKey!.value);
     m.set("network", id, "preshared_key", p.presharedKey?.value);
     m.set("network", id, "allowed_ips", p.allowedIps.map((a) => formatCidr(a.value)));
@@ -108,7 +109,8 @@ export function planImport(m: Model, req: ImportRequest, warnings: string[]): vo
       m.set("network", id, "endpoint_port", p.endpoint.value.port);
     }
     // A relay is reached through NAT most of the time: keep the path open unless the file says otherwise.
-    m.set("network", id, "persistent_keepalive", p.keepalive ?? (p.endpoint !== undefined ? DEFAULT_KEEPALIVE : undefined));
+    const keepalive = p.keepalive ?? (p.endpoint !== undefined ? DEFAULT_KEEPALIVE : 0);
+    m.set("network", id, "persistent_keepalive", keepalive > 0 ? keepalive : undefined);
     m.create("wgmgr", id, "peer");
     m.set("wgmgr", id, "interface", iface);
   });

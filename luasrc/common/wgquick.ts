@@ -130,6 +130,7 @@ export function parseWgQuick(text: string): { config?: QuickConfig; problem?: Qu
     const key = trimName(content.substring(0, eq)).toLowerCase();
     const value = trimName(content.substring(eq + 1));
     if (section === "") return bad(n, "INVALID_CONFIG", "a setting before [Interface] or [Peer].");
+    pendingName = undefined; // a name comment stands right before its [Peer]
     if (NOT_CARRIED_OUT[key] !== undefined) {
       c.notes.push({ value: NOT_CARRIED_OUT[key], line: n });
       continue;

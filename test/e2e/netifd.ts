@@ -255,8 +255,8 @@ export interface NetifdInterface {
 
 /**
  * Brings up `ifname` inside namespace `ns` from the network config text, in the
- * handler's order: device, mtu, one `wg setconf`, link up, addresses, routes, endpoint
- * host routes. Throws (with the command's output) where netifd would fail the setup.
+ * handler's order: device, mtu, one `wg setconf`, link up, addresses, endpoint host
+ * routes, routes. Throws (with the command's output) where netifd would fail the setup.
  */
 export async function applyNetifd(ns: string, networkText: string, ifname: string): Promise<NetifdInterface> {
   const plan = netifdPlan(parseUci(networkText), ifname);
@@ -269,8 +269,10 @@ export async function applyNetifd(ns: string, networkText: string, ifname: strin
   wgConf(ns, "setconf", ifname, plan.wgConfig);
   ipn(ns, `link set dev ${ifname} up`);
   for (const a of plan.addresses) ipn(ns, `-${a.family} address add ${a.cidr} dev ${ifname}`);
-  for (const r of plan.routes) cmd(["ip", "-n", ns, ...routeArgs(r, ifname)]);
+  // wireguard.sh adds the endpoints' host dependencies before proto_send_update installs
+  // the routes, so each copies the route to the endpoint as it was before the tunnel's.
   if (plan.hostRoutes) addEndpointHostRoutes(ns, ifname);
+  for (const r of plan.routes) cmd(["ip", "-n", ns, ...routeArgs(r, ifname)]);
   return { plan, process: proc };
 }
 

@@ -3,6 +3,7 @@
 import * as ip from "../../luasrc/common/ip";
 import * as v from "../../luasrc/common/validate";
 import { renderClientConfig, ClientConfig, configFileName } from "../../luasrc/common/wgconf";
+import { parseWgQuick } from "../../luasrc/common/wgquick";
 
 const cidr = (s: string): ip.Cidr => ip.parseCidr(s, true) as ip.Cidr;
 const code = (p: v.Problem | undefined): string | false => (p === undefined ? false : p.code);
@@ -45,4 +46,17 @@ export const FUNCTIONS: Record<string, (...args: any[]) => unknown> = {
   splitList: (x: string | string[]) => v.splitList(x),
   renderClientConfig: (c: ClientConfig) => renderClientConfig(c),
   configFileName: (name: string, fallback: string) => configFileName(name, fallback),
+  // What the importer read: addresses, DNS, MTU, port, notes' lines, each peer; or the problem.
+  parseWgQuick: (text: string) => {
+    const { config: c, problem } = parseWgQuick(text);
+    if (problem !== undefined) return `${problem.code}@${problem.line}`;
+    return {
+      addresses: c!.addresses.map((a) => ip.formatCidr(a.value)),
+      dns: c!.dns,
+      mtu: c!.mtu ?? false,
+      port: c!.listenPort ?? false,
+      notes: c!.notes.map((n) => n.line),
+      peers: c!.peers.map((p) => [p.name ?? false, p.allowedIps.map((a) => ip.formatCidr(a.value)).join(" "), p.endpoint ? `${p.endpoint.value.host}|${p.endpoint.value.port}` : false, p.keepalive ?? false]),
+    };
+  },
 };
