@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inNamespace, ipn, missingCapability, nsExec, poll, startWireguardGo, stopProcess, wgConf } from "../e2e/sys";
 import { Topology, pingOnce } from "../e2e/topology";
-import { fw4Missing, fw4Print, type Ifaces, loadRuleset } from "../lib/fw4";
+import { chainRules, fw4Missing, fw4Print, type Ifaces, loadRuleset } from "../lib/fw4";
 import { TestRouter } from "../lib/router";
 
 function nftMissing(): string | undefined {
@@ -71,6 +71,16 @@ config rule 'wgmgr_wg0_dev1_r1'
 	option target 'ACCEPT'
 `;
 
+/** The last of the per-device rules: whatever else comes in from the tunnel is rejected. */
+const REJECT_REST = `
+config rule 'wgmgr_wg0_reject'
+	option name 'wgmgr wg0: everything else'
+	option src 'wg0'
+	option dest '*'
+	option proto 'all'
+	option target 'REJECT'
+`;
+
 /** Device to device inside the own zone (FINDINGS.md c). */
 const HUB_RULE = `
 config rule 'wgmgr_wg0_hub'
@@ -98,10 +108,10 @@ describe.skipIf(skipReason !== undefined).sequential("fw4's rules with real traf
   const firewalls: Record<"lan" | "own", string> = { lan: "", own: "" };
 
   /** The firewall config of `setup` in `zone` plus `extra`, rendered by fw4 and loaded into the router. */
-  const apply = (zone: "lan" | "own", extra = "", drop: string[] = []): string => {
+  const apply = (zone: "lan" | "own", extra = "", drop: string[] = [], edit = (text: string) => text): string => {
     const r = new TestRouter();
     routers.push(r);
-    writeFileSync(join(r.confdir, "firewall"), withoutSections(firewalls[zone], drop) + extra);
+    writeFileSync(join(r.confdir, "firewall"), edit(withoutSections(firewalls[zone], drop)) + extra);
     const ruleset = fw4Print(r.confdir, IFACES);
     loadRuleset(topo.router, ruleset);
     return ruleset;
@@ -254,6 +264,17 @@ describe.skipIf(skipReason !== undefined).sequential("fw4's rules with real traf
     // With today's forwarding wgmgr_wg0_to_lan still there, the other address is reachable too.
     apply("own", PER_DEVICE);
     expect(connect(LAN_OTHER)).toBe("ok");
+
+    // What rejected it was the defaults' forward REJECT (the end of chain forward), not the
+    // zone's forward REJECT (which only covers wg0 → wg0): with defaults forward ACCEPT it
+    // gets through, unless a last rule src=wg0 dest=* rejects the rest.
+    const defaultsAccept = (text: string) => text.replace(/(config defaults\n(?:\t.*\n)*?\toption forward )'REJECT'/, "$1'ACCEPT'");
+    const open = apply("own", PER_DEVICE, ["wgmgr_wg0_to_lan", "wgmgr_wg0_to_wan"], defaultsAccept);
+    expect(chainRules(open, "forward")).not.toContain("jump handle_reject");
+    expect(connect(LAN_OTHER)).toBe("ok");
+    apply("own", PER_DEVICE + REJECT_REST, ["wgmgr_wg0_to_lan", "wgmgr_wg0_to_wan"], defaultsAccept);
+    expect(connect(LAN_OTHER)).toBe("refused");
+    expect(connect(LAN_HOST)).toBe("ok");
   });
 
   it("tunnel to tunnel: accepted in zone lan and by an own zone's rule src=dest=wg0, rejected by the own zone's forward REJECT", async () => {
