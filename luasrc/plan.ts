@@ -236,8 +236,9 @@ export function planZone(m: Model, iface: string, mode: ZoneMode, warnings: stri
   const joined = opt(m.section("wgmgr", iface), "zone_joined");
   const ownZone = owned.zone(iface);
   if (mode === "lan") {
+    // The own zone and what refers to it (fw4 drops a section naming a missing zone).
     for (const s of m.sections("firewall")) {
-      if (isOwnedBy(s.name, iface) && (s.type === "zone" || s.type === "forwarding")) m.remove("firewall", s.name);
+      if (isOwnedBy(s.name, iface) && (s.type === "zone" || s.type === "forwarding" || s.name === owned.hub(iface))) m.remove("firewall", s.name);
     }
     const lan = zoneByName(m, "lan");
     if (lan === undefined) fail("NO_LAN_ZONE", 'There is no firewall zone "lan" to join: use zone "own".', "zone");
@@ -265,6 +266,15 @@ export function planZone(m: Model, iface: string, mode: ZoneMode, warnings: stri
   m.set("firewall", ownZone, "input", "ACCEPT");
   m.set("firewall", ownZone, "output", "ACCEPT");
   m.set("firewall", ownZone, "forward", "REJECT");
+  // The zone's forward policy (REJECT) covers tunnel-to-tunnel traffic: the hub rule lets
+  // devices and sites reach each other, as they do in the lan zone (FINDINGS.md c).
+  const hub = owned.hub(iface);
+  m.create("firewall", hub, "rule");
+  m.set("firewall", hub, "name", `wgmgr-${iface}-hub`);
+  m.set("firewall", hub, "src", iface);
+  m.set("firewall", hub, "dest", iface);
+  m.set("firewall", hub, "proto", "all");
+  m.set("firewall", hub, "target", "ACCEPT");
   const forwardings: [string, string][] = [
     [iface, "lan"],
     [iface, "wan"],
@@ -292,27 +302,32 @@ function leaveZone(m: Model, iface: string, zoneName: string): void {
 /**
  * Masquerade for a side router (S4): traffic from the tunnel that leaves into the LAN
  * gets the router's LAN address as its source, so LAN hosts answer the router instead of
- * their own gateway, which knows nothing of the tunnel. A `config nat` section of
- * firewall4's: `src` is the zone the traffic leaves through (fw4 puts it in that zone's
- * srcnat chain), `src_ip` the tunnel's IPv4 subnet.
+ * their own gateway, which knows nothing of the tunnel. One `config nat` of firewall4's
+ * per family: `src` is the zone the traffic leaves through (fw4 puts it in srcnat_lan),
+ * `src_ip` the tunnel subnet, and `dest_ip` not the tunnel, so device-to-device traffic
+ * (which leaves through the lan zone too when wg0 is in it) keeps its addresses; a list
+ * src_ip is refused by fw4, hence a section per family (test/firewall/FINDINGS.md a).
  */
 export function planMasquerade(m: Model, iface: string, on: boolean, warnings: string[]): void {
-  const name = owned.masquerade(iface);
   m.set("wgmgr", iface, "masquerade", on ? "1" : undefined);
-  const net = tunnelSubnet(wgInterface(m, iface) as Section, 4);
-  if (!on || net === undefined) {
-    if (on) warnings.push(`${iface} has no IPv4 tunnel subnet to masquerade.`);
-    m.remove("firewall", name);
-    return;
+  if (on && zoneByName(m, "lan") === undefined) fail("NO_LAN_ZONE", 'There is no firewall zone "lan" for the tunnel\'s traffic to be masqueraded into.', "masquerade");
+  const section = wgInterface(m, iface) as Section;
+  for (const family of [4, 6] as const) {
+    const name = owned.masquerade(iface, family);
+    const net = tunnelSubnet(section, family);
+    if (!on || net === undefined) {
+      m.remove("firewall", name);
+      continue;
+    }
+    m.create("firewall", name, "nat");
+    m.set("firewall", name, "name", `wgmgr-${iface}-masquerade${family === 6 ? "6" : ""}`);
+    m.set("firewall", name, "family", family === 4 ? "ipv4" : "ipv6");
+    m.set("firewall", name, "src", "lan");
+    m.set("firewall", name, "src_ip", formatCidr(net));
+    m.set("firewall", name, "dest_ip", `!${formatCidr(net)}`);
+    m.set("firewall", name, "proto", "all");
+    m.set("firewall", name, "target", "MASQUERADE");
   }
-  if (zoneByName(m, "lan") === undefined) fail("NO_LAN_ZONE", 'There is no firewall zone "lan" for the tunnel\'s traffic to be masqueraded into.', "masquerade");
-  m.create("firewall", name, "nat");
-  m.set("firewall", name, "name", `wgmgr-${iface}-masquerade`);
-  m.set("firewall", name, "family", "ipv4");
-  m.set("firewall", name, "src", "lan");
-  m.set("firewall", name, "src_ip", formatCidr(net));
-  m.set("firewall", name, "proto", "all");
-  m.set("firewall", name, "target", "MASQUERADE");
 }
 
 // ---- teardown -----------------------------------------------------------------

@@ -21,7 +21,8 @@ export const owned = {
   forwarding: (iface: string, src: string, dest: string): string =>
     src === iface ? `wgmgr_${iface}_to_${dest}` : `wgmgr_${iface}_from_${src}`,
   route: (iface: string, n: number): string => `wgmgr_${iface}_route${n}`,
-  masquerade: (iface: string): string => `wgmgr_${iface}_masq`,
+  masquerade: (iface: string, family: 4 | 6): string => `wgmgr_${iface}_masq${family === 6 ? "6" : ""}`,
+  hub: (iface: string): string => `wgmgr_${iface}_hub`,
 };
 
 export function isOwnedBy(section: string, iface: string): boolean {

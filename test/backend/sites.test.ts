@@ -241,6 +241,7 @@ describe("side routers (S4): masquerade, or the return route", () => {
       family: "ipv4",
       src: "lan",
       src_ip: "192.168.100.0/24",
+      dest_ip: "!192.168.100.0/24",
       proto: "all",
       target: "MASQUERADE",
     });
