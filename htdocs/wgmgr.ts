@@ -8,6 +8,7 @@
 // follows Save & Apply.
 
 import { formatAddress, formatCidr, maxPrefix, networkOf, parseCidr } from "../luasrc/common/ip";
+import { isFullTunnel, parseWgQuick } from "../luasrc/common/wgquick";
 import {
   checkDnsServer,
   checkHost,
@@ -459,6 +460,9 @@ const api = {
   formatCidr,
   formatAddress,
   maxPrefix,
+  // the wg-quick parser of `import` (the import page's preview)
+  parseWgQuick,
+  isFullTunnel,
 };
 
 export type Wg = typeof api;

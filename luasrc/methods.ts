@@ -147,12 +147,18 @@ function peerView(m: Model, iface: Section, p: Section): Reply {
     client_allowed_ips: clientAllowedIps(m, iface, p),
     keepalive: num(p, "persistent_keepalive") ?? 0,
     // Where the router dials this peer (a relay), if it does.
-    endpoint: opt(p, "endpoint_host") !== undefined ? formatEndpoint(opt(p, "endpoint_host") as string, num(p, "endpoint_port") ?? DEFAULT_PORT) : undefined,
+    endpoint: configuredEndpoint(p),
     enabled: isPeerEnabled(p),
     preshared_key: opt(p, "preshared_key") !== undefined,
     private_key_kept: opt(p, "private_key") !== undefined,
     dns: list(meta, "dns"),
   };
+}
+
+/** Where the router dials a peer (a relay's endpoint_host and port), if it does. */
+function configuredEndpoint(p: Section | undefined): string | undefined {
+  const host = opt(p, "endpoint_host");
+  return host !== undefined ? formatEndpoint(host, num(p, "endpoint_port") ?? DEFAULT_PORT) : undefined;
 }
 
 /** The interface's public key: wgmgr's record, else derived from the private key. */
@@ -309,7 +315,8 @@ function statusPeer(p: Section | undefined, lp: LivePeer | undefined, now: numbe
     id: p?.name,
     name: p !== undefined ? opt(p, "description") ?? p.name : undefined,
     public_key: lp?.publicKey ?? opt(p, "public_key"),
-    endpoint: lp?.endpoint,
+    // Where the peer was last seen; for a relay not yet reached, where the router dials it.
+    endpoint: lp?.endpoint ?? configuredEndpoint(p),
     allowed_ips: lp !== undefined ? lp.allowedIps : list(p, "allowed_ips"),
     latest_handshake: handshake,
     rx_bytes: lp?.rxBytes ?? 0,

@@ -10,9 +10,12 @@ export const REPO = resolve(import.meta.dirname, "..");
 export const IPK = join(REPO, "scripts/ipk");
 /**
  * The most a package of the app may weigh (.ipk or .apk): flash on a router is a few MB.
- * `make size` fails above it and the package tests hold it.
+ * `make size` fails above it and the package tests hold it. Raised only with features,
+ * each time by what they measurably cost: 42 KiB after the hardening (issue 7); 52 KiB
+ * with sites and relays (issue 8: the wg-quick parser shared by plugin and import page,
+ * the import planner and page, masquerade, the DDNS watchdog, hub routing: +8.6 KiB).
  */
-export const SIZE_BUDGET = 42 * 1024;
+export const SIZE_BUDGET = 52 * 1024;
 /** Installed files here must run, whatever mode the checkout gave them. */
 const EXEC_DIRS = ["usr/libexec/rpcd/", "etc/init.d/", "usr/bin/", "usr/sbin/", "etc/uci-defaults/"];
 

@@ -625,6 +625,76 @@ describe.skipIf(!HAVE_CHROMIUM)("a router whose WAN address is behind carrier-gr
   }, 60_000);
 });
 
+describe.skipIf(!HAVE_CHROMIUM)("sites and relays: the import page and a side router", () => {
+  const RELAY_FILE = () =>
+    `[Interface]\r\nPrivateKey = ${genkey()}\r\nAddress = 10.70.0.2/16\r\nDNS = 10.70.0.1\r\nPostUp = iptables -A FORWARD -j ACCEPT\r\n\r\n` +
+    `# office relay\r\n[Peer]\r\nPublicKey = ${pubkey(genkey())}\r\nAllowedIPs = 0.0.0.0/0, 10.70.0.0/16\r\nEndpoint = relay.example.net:51820\r\n`;
+
+  it("imports a relay's file: the preview reads it (and names a bad line), asks about the full tunnel, and Save & Apply brings it up", async () => {
+    const dev = await startDevServer({ port: 0, www, ...FAST });
+    const b = await browserFor(dev, "root");
+    try {
+      const { page } = b;
+      await open(page, dev, "import", ".wgmgr-import");
+      expect(await page.inputValue("#wgmgr-interface")).toBe("wg1");
+      const preview = page.locator(".wgmgr-preview");
+      // A broken line is named before anything is sent.
+      await page.fill("#wgmgr-config", "[Interface]\nPrivateKey = nope\n");
+      await expect.poll(() => preview.textContent()).toContain("Line 2: PrivateKey is not a WireGuard key.");
+      const file = RELAY_FILE();
+      await page.fill("#wgmgr-config", file);
+      await expect.poll(() => preview.textContent()).toContain("Relay office relay at relay.example.net:51820");
+      expect(await preview.textContent()).toContain("Line 5: wgmgr never runs commands from a file");
+      expect(await preview.textContent()).toContain("DNS 10.70.0.1 is kept for reference");
+      // A full-tunnel file: the choice is offered, and "keep" is the default.
+      expect(await page.locator("#wgmgr-default_route-keep").isChecked()).toBe(true);
+      expect(await preview.textContent()).toContain("keeps the WAN for the Internet");
+      await page.check("#wgmgr-default_route-tunnel");
+      expect(await preview.textContent()).toContain("All traffic of the router and its LAN goes through the relay");
+      // tunnel needs a zone of its own: the backend says so next to the field
+      await page.click(".cbi-page-actions .cbi-button-save");
+      await expect.poll(() => page.locator('[data-field="zone"] .wgmgr-error').textContent()).toContain("zone of its own");
+      await page.check("#wgmgr-zone-own");
+      await shot(page, "import.png");
+      await saveAndApply(page);
+      await until("wg1 running", () => dev.live().find((i: any) => i.name === "wg1"));
+      await open(page, dev, "overview", '[data-interface="wg1"]');
+      const section = await page.locator('[data-interface="wg1"]').textContent();
+      expect(section).toContain("Dials out to its relay");
+      expect(section).toContain("relay.example.net:51820");
+      expect(section).toContain("office relay");
+      await open(page, dev, "peers", '[data-interface="wg1"] .wgmgr-relay-table');
+      expect(await page.locator('[data-interface="wg1"]').textContent()).toContain("This tunnel was imported");
+      expect(b.errors).toEqual([]);
+    } finally {
+      await stop(b, dev);
+    }
+  }, 60_000);
+
+  it("a side router: the server page says why and gives the return route; masquerade is one checkbox away", async () => {
+    const dev = await startDevServer({ port: 0, www, files: { dhcp: "config dhcp 'lan'\n\toption interface 'lan'\n\toption ignore '1'\n" }, ...FAST });
+    const b = await browserFor(dev, "root");
+    try {
+      const { page } = b;
+      await open(page, dev, "setup", ".wgmgr-setup");
+      const note = page.locator(".wgmgr-side-router");
+      expect(await note.textContent()).toContain("DHCP server is off");
+      expect(await page.locator(".wgmgr-return-route").textContent()).toBe("192.168.100.0/24 via 192.168.1.1");
+      await page.check("#wgmgr-masquerade");
+      expect(await page.locator(".wgmgr-preview").textContent()).toContain("Firewall nat wgmgr_wg0_masq");
+      await page.fill("#wgmgr-address6", "");
+      await shot(page, "setup-side-router.png");
+      await saveAndApply(page);
+      expect(readFileSync(join(dev.confdir, "firewall"), "utf8")).toContain("config nat 'wgmgr_wg0_masq'");
+      await open(page, dev, "setup", ".wgmgr-setup");
+      expect(await page.locator("#wgmgr-masquerade").isChecked()).toBe(true);
+      expect(b.errors).toEqual([]);
+    } finally {
+      await stop(b, dev);
+    }
+  }, 60_000);
+});
+
 describe.skipIf(!HAVE_CHROMIUM)("wgmgr pages without LuCI's uqr module (OpenWrt 23.05)", () => {
   it("offers the .conf file and the text instead of a QR code", async () => {
     const dev = await startDevServer({ port: 0, www, uqr: false, ...FAST });

@@ -41,12 +41,12 @@ function cells(p: Reply, hs: string): HTMLElement[] {
 /** One interface: its summary line and a peer table whose rows are kept by public key. */
 function interfaceSection(i: Reply, now: number): { node: HTMLElement; update(i: Reply, now: number): void } {
   const summary = E("p", { class: "wgmgr-summary" });
-  const peers = table("wgmgr-peers", COLUMNS);
   const empty = E("p", { class: "wgmgr-nopeers" }, [
     _("No devices yet."),
     " ",
     E("a", { href: L.url("admin/services/wgmgr/peers") }, [_("Add a device")]),
   ]);
+  const peers = table("wgmgr-peers", i.role == "client" ? [_("Relay"), ...COLUMNS.slice(1)] : COLUMNS);
   const rows = new Map<string, HTMLElement>();
   // netifd does not restart the tunnel for peer-only changes (e.g. applied from another
   // page): the backend says when the running peers differ from the saved ones.
@@ -63,10 +63,11 @@ function interfaceSection(i: Reply, now: number): { node: HTMLElement; update(i:
           ])
         : [],
     );
-    redraw(summary, [i.up, i.listen_port, i.addresses, i.public_key], () => [
+    redraw(summary, [i.up, i.role, i.listen_port, i.addresses, i.public_key], () => [
       i.up ? badge(_("Running"), "ok") : badge(_("Not running"), "warn"),
       " ",
-      _("UDP port %s").format(i.listen_port ?? "—"),
+      // A tunnel imported from a relay dials out; a server waits for its devices.
+      i.role == "client" ? _("Dials out to its relay") : _("UDP port %s").format(i.listen_port ?? "—"),
       " · ",
       (i.addresses || []).join(", ") || "—",
       " · ",

@@ -138,7 +138,37 @@ function confirmDelete(p: Reply, done: () => unknown): void {
   ]);
 }
 
+/** A tunnel imported from a relay: its relays, which can be switched off and on, not edited. */
+function relaySection(iface: Reply, stage: Stage): HTMLElement {
+  const ro = readonly();
+  const head = [_("Relay"), _("Endpoint"), _("Networks through it"), _("Keepalive"), _("State")];
+  if (!ro) head.push("");
+  return E("div", { class: "cbi-section", "data-interface": iface.name }, [
+    E("h3", {}, [_("Relays of %s").format(iface.name)]),
+    E("p", {}, [_("This tunnel was imported: the router dials out to these relays. To change them, import the relay's new file.")]),
+    table(
+      "wgmgr-relay-table",
+      head,
+      (iface.peers || []).map((p: Reply) =>
+        E("tr", { class: "tr", "data-peer": p.id }, [
+          E("td", { class: "td" }, [E("strong", {}, [p.name])]),
+          E("td", { class: "td" }, [p.endpoint || "—"]),
+          E("td", { class: "td" }, [(p.allowed_ips || []).join(", ")]),
+          E("td", { class: "td" }, [p.keepalive ? _("%d s").format(p.keepalive) : _("off", "keepalive")]),
+          E("td", { class: "td" }, [p.enabled ? badge(_("Enabled"), "ok") : badge(_("Disabled"), "off")]),
+          ro
+            ? ""
+            : E("td", { class: "td right" }, [
+                button(p.enabled ? _("Disable") : _("Enable"), "neutral wgmgr-toggle", () => stage("update_peer", { interface: iface.name, peer: p.id, enabled: !p.enabled })),
+              ]),
+        ]),
+      ),
+    ),
+  ]);
+}
+
 function section(iface: Reply, stage: Stage): HTMLElement {
+  if (iface.role == "client") return relaySection(iface, stage);
   const ro = readonly();
   const peers: Reply[] = iface.peers || [];
   const head = [_("Device"), _("Tunnel"), _("Networks behind"), _("Keepalive"), _("State")];

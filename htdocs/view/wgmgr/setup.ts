@@ -9,7 +9,7 @@ import type { Failure, Reply, Wg } from "../../wgmgr";
 
 declare const wg: Wg;
 const {
-  applyStaged, call, check, checkDnsServer, checkHost, checkInterfaceAddress, checkMtu, checkPort,
+  applyStaged, call, check, checkbox, checkDnsServer, checkHost, checkInterfaceAddress, checkMtu, checkPort,
   clearErrors, formatCidr, input, list, networkOf, page, parseCidr, radioValue, radios, readonly,
   row, showError, staged, watchApply, wholeNumber
 } = wg;
@@ -31,7 +31,7 @@ const PARSE = {
 };
 type Field = keyof typeof PARSE;
 const FIELDS = Object.keys(PARSE) as Field[];
-type Values = Record<Field | "zone", string>;
+type Values = Record<Field | "zone" | "masquerade", string>;
 type Parsed = { [F in Field]: ReturnType<(typeof PARSE)[F]> };
 
 function initialValues(d: Reply): Values {
@@ -46,6 +46,7 @@ function initialValues(d: Reply): Values {
     zone: c.zone || "lan",
     endpoint_host: c.endpoint_host ?? "",
     dns: (c.dns || []).join(", "),
+    masquerade: c.masquerade ? "1" : "",
   };
 }
 
@@ -86,6 +87,7 @@ function preview(v: Values): HTMLElement {
     v.zone === "own"
       ? _("A firewall zone of its own (wgmgr_%s_zone) that may reach the LAN and the Internet.").format(IFACE)
       : _('%s joins the firewall zone "lan": devices in the tunnel reach your home network.').format(IFACE),
+    ...(v.masquerade == "1" ? [_("Firewall nat wgmgr_%s_masq: traffic from the tunnel into the LAN gets this router's LAN address.").format(IFACE)] : []),
     v.endpoint_host.trim()
       ? _("Devices connect to %s:%s and use DNS %s.").format(p.endpoint_host ?? "…", port, p.dns ? p.dns.join(", ") || "-" : "…")
       : _("No public address: devices would not know where to connect. Enter your DDNS name or WAN address."),
@@ -135,8 +137,28 @@ export default view.extend<Reply, Form>({
       field("endpoint_host", _("Public address"), "myhome.ddns.net", _("Where devices find the router on the Internet: your DDNS name, or the WAN address if it never changes.")),
       field("dns", _("DNS for devices"), "192.168.1.1", _("Usually the router's LAN address. Separate several with commas.")),
     ]);
+    // A side router (not the LAN's gateway): masquerade, or the return route on the main router.
+    const masq = checkbox("masquerade", start.masquerade == "1");
+    masq.addEventListener("change", () => update());
+    const side: Reply | undefined = d.side_router;
+    form.appendChild(
+      row(
+        "masquerade",
+        _("Masquerade into the LAN"),
+        masq,
+        _("Needed when this router is not the LAN's gateway and the gateway has no route to the tunnel. LAN hosts then see this router instead of the device (their logs no longer show which device connected)."),
+      ),
+    );
+    const sideNote = side
+      ? E("div", { class: "alert-message notice wgmgr-side-router" }, [
+          E("p", {}, [_("This router does not look like the LAN's gateway:")]),
+          E("ul", {}, (side.reasons || []).map((r: string) => E("li", {}, [r]))),
+          E("p", {}, [_("LAN hosts answer devices in the tunnel through their gateway, which knows nothing of the tunnel. Either turn on masquerade below, or add this route on the LAN's gateway (the main router):")]),
+          E("pre", { class: "wgmgr-return-route" }, [(side.return_routes || []).join("\n")]),
+        ])
+      : "";
     const values = (): Values => {
-      const v = { zone: radioValue(form, "zone") || "lan" } as Values;
+      const v = { zone: radioValue(form, "zone") || "lan", masquerade: masq.checked ? "1" : "" } as Values;
       for (const n of FIELDS) v[n] = inputs[n].value;
       return v;
     };
@@ -153,6 +175,7 @@ export default view.extend<Reply, Form>({
         showError(form, e as Failure);
         return Promise.resolve(false);
       }
+      args.masquerade = masq.checked;
       return call("setup", args).then(
         (r) => (staged(r), true),
         (e: Failure) => (showError(form, e), false),
@@ -161,6 +184,7 @@ export default view.extend<Reply, Form>({
     this.reset = () => {
       clearErrors(form);
       for (const n of FIELDS) inputs[n].value = start[n];
+      masq.checked = start.masquerade == "1";
       (form.querySelector(`input[value="${start.zone}"]`) as HTMLInputElement).checked = true;
       update();
     };
@@ -172,6 +196,7 @@ export default view.extend<Reply, Form>({
         : _("Set up the server once: check the suggestions, then press Save & Apply."),
       // e.g. a WAN address behind carrier-grade NAT: no device could reach this router.
       ...(d.warnings || []).map((w: string) => E("div", { class: "alert-message warning wgmgr-warning" }, [w])),
+      sideNote,
       form,
       E("div", { class: "cbi-section" }, [
         E("h3", {}, [d.exists ? _("What the router has") : _("What will be created")]),
