@@ -24,10 +24,14 @@ export class Topology {
     const r = this.router;
     addNamespace(r);
     nsExec(r, ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"]);
-    ipn(r, "link add wan type bridge");
+    // A bridge takes the lowest MAC address of its ports unless it has one of its own: a
+    // device added later (a new client's veth) would change the router's MAC on that
+    // network, and every neighbour with the old one in its ARP cache would lose the
+    // router for up to half a minute (what made "PC still reaches the router" flaky).
+    ipn(r, "link add wan address 02:00:00:00:00:01 type bridge");
     ipn(r, `address add ${ROUTER_WAN}/24 dev wan`);
     ipn(r, "link set wan up");
-    ipn(r, "link add br-lan type bridge");
+    ipn(r, "link add br-lan address 02:00:00:00:00:02 type bridge");
     ipn(r, `address add ${lanCidr} dev br-lan`);
     ipn(r, "link set br-lan up");
 
