@@ -103,7 +103,8 @@ describe.skipIf(skipReason !== undefined).sequential("the real apk-tools", () =>
     const scripts = join(work, "scripts");
     mkdirSync(scripts);
     const args = ["mkpkg", "--files", tree, "--output", join(work, "mkpkg.apk")];
-    for (const k of ["name", "version", "description", "arch", "license", "origin", "url", "maintainer"]) args.push("--info", `${k}:${pkg.info[k]}`);
+    // the fields the package has: no url while package.json has no homepage
+    for (const k of ["name", "version", "description", "arch", "license", "origin", "url", "maintainer"]) if (k in pkg.info) args.push("--info", `${k}:${pkg.info[k]}`);
     args.push("--info", `depends:${(pkg.info.depends as string[]).join(" ")}`);
     for (const [name, text] of Object.entries(pkg.scripts)) {
       writeFileSync(join(scripts, name), text);
