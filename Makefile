@@ -53,8 +53,9 @@ pot: $(DEPS)
 po: $(DEPS)
 	node scripts/i18n/extract.mjs --update
 
-# The opkg package, dist/luci-app-wgmgr_<version>_all.ipk (scripts/build-ipk.mjs).
-# Always repacked: it takes a moment and the result is byte-reproducible.
+# The opkg package, dist/luci-app-wgmgr_<version>_all.ipk (scripts/build-ipk.mjs; the
+# packages are described in scripts/package.mjs). Always repacked: it takes a moment and
+# the result is byte-reproducible.
 .PHONY: ipk apk size
 ipk: plugin views static
 	node scripts/build-ipk.mjs

@@ -9,8 +9,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openwrtApk, readScripts } from "../../scripts/build-apk.mjs";
-import { readControl } from "../../scripts/package.mjs";
+import { openwrtApk } from "../../scripts/build-apk.mjs";
+import { packageNamed, readControl, readScripts } from "../../scripts/package.mjs";
 import { ensureBuilt, removeTemps, ROOT, tempDir } from "../ipk/opkg";
 import { type Apk, buildApkInto, readApk } from "./apk";
 
@@ -160,7 +160,8 @@ describe.skipIf(skipReason !== undefined).sequential("the real apk-tools", () =>
 
   it("apk add of the next release upgrades it and runs post-upgrade (PKG_UPGRADE=1)", () => {
     writeFileSync(log, "");
-    const next = openwrtApk({ root: ROOT, fields: readControl().fields, scripts: readScripts(), release: 2, mtime: pkg.files[0].mtime });
+    const app = packageNamed(NAME);
+    const next = openwrtApk({ root: ROOT, fields: readControl(app).fields, scripts: readScripts(app), release: 2, mtime: pkg.files[0].mtime });
     const path = join(work, next.file);
     writeFileSync(path, next.bytes);
     const r = apk([...rootArgs(), "--allow-untrusted", "add", path]);
