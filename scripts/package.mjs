@@ -29,6 +29,16 @@ export const PACKAGES = [
     scripts: "scripts/ipk",
     budget: 42 * 1024,
   },
+  {
+    // The Simplified Chinese catalog, packaged the way luci.mk's LuciTranslation packages
+    // a language (the Makefile makes its root).
+    name: "luci-i18n-wgmgr-zh-cn",
+    root: "build/i18n-root",
+    built: "usr/lib/lua/luci/i18n/wgmgr.zh-cn.lmo",
+    control: "scripts/ipk/luci-i18n-wgmgr-zh-cn/control",
+    scripts: "scripts/ipk/luci-i18n-wgmgr-zh-cn",
+    budget: 8 * 1024,
+  },
 ];
 
 /** Installed files here must run, whatever mode the checkout gave them. */
