@@ -42,10 +42,22 @@ $(BUILD)/.static: $(STATIC)
 # po/<language>/wgmgr.po updated from it (`make po`), and each .po compiled into LuCI's
 # binary catalog, for /usr/lib/lua/luci/i18n/ (LuCI names zh_Hans "zh-cn").
 # See scripts/i18n/.
-i18n: $(BUILD)/i18n/wgmgr.zh-cn.lmo
+i18n: $(BUILD)/i18n/wgmgr.zh-cn.lmo $(BUILD)/.i18n-root
 
 $(BUILD)/i18n/wgmgr.zh-cn.lmo: po/zh_Hans/wgmgr.po scripts/i18n/po2lmo.mjs scripts/i18n/lmo.mjs scripts/i18n/po.mjs
 	node scripts/i18n/po2lmo.mjs $< $@
+
+# The tree of the translation package luci-i18n-wgmgr-zh-cn, what luci.mk's LuciTranslation
+# installs: the catalog, and the uci-defaults script that offers the language in LuCI.
+I18NROOT := $(BUILD)/i18n-root
+I18NPKG  := scripts/ipk/luci-i18n-wgmgr-zh-cn
+
+$(BUILD)/.i18n-root: $(BUILD)/i18n/wgmgr.zh-cn.lmo $(I18NPKG)/uci-defaults
+	rm -rf $(I18NROOT)
+	mkdir -p $(I18NROOT)/usr/lib/lua/luci/i18n $(I18NROOT)/etc/uci-defaults
+	cp $(BUILD)/i18n/wgmgr.zh-cn.lmo $(I18NROOT)/usr/lib/lua/luci/i18n/
+	cp $(I18NPKG)/uci-defaults $(I18NROOT)/etc/uci-defaults/luci-i18n-wgmgr-zh-cn
+	@touch $@
 
 pot: $(DEPS)
 	node scripts/i18n/extract.mjs
@@ -53,18 +65,20 @@ pot: $(DEPS)
 po: $(DEPS)
 	node scripts/i18n/extract.mjs --update
 
-# The opkg package, dist/luci-app-wgmgr_<version>_all.ipk (scripts/build-ipk.mjs).
-# Always repacked: it takes a moment and the result is byte-reproducible.
+# The opkg packages, dist/luci-app-wgmgr_<version>_all.ipk and
+# dist/luci-i18n-wgmgr-zh-cn_<version>_all.ipk (scripts/build-ipk.mjs; the packages are
+# described in scripts/package.mjs). Always repacked: it takes a moment and the result is
+# byte-reproducible.
 .PHONY: ipk apk size
-ipk: plugin views static
+ipk: plugin views static i18n
 	node scripts/build-ipk.mjs
 
-# The apk package for OpenWrt 25.12 and later, dist/luci-app-wgmgr-<version>-r<release>.apk
+# The apk packages for OpenWrt 25.12 and later, dist/<name>-<version>-r<release>.apk
 # (scripts/build-apk.mjs): the same files and control data. Always repacked, like the .ipk.
-apk: plugin views static
+apk: plugin views static i18n
 	node scripts/build-apk.mjs
 
-# Both packages' sizes and every installed file's, biggest first.
+# Every package's size and every installed file's, biggest first.
 size: ipk apk
 	node scripts/ipk/size.mjs
 

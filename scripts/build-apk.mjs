@@ -1,6 +1,7 @@
-// Packs build/root into dist/<name>-<version>-r<release>.apk, the package OpenWrt 25.12's
-// apk (apk-tools 3) installs, from the same files, modes and control data as the .ipk
-// (package.mjs) and the way OpenWrt's include/package-pack.mk makes one with `apk mkpkg`:
+// Packs each package's tree (PACKAGES in package.mjs) into dist/<name>-<version>-r<release>.apk,
+// the package OpenWrt 25.12's apk (apk-tools 3) installs, from the same files, modes,
+// control data and scripts as the .ipk (package.mjs) and the way OpenWrt's
+// include/package-pack.mk makes one with `apk mkpkg`:
 //
 //   - info from the control fields: version <Version>-r<release> (apk's spelling of
 //     OpenWrt's PKG_VERSION-PKG_RELEASE), arch noarch for "all", origin from Source,
@@ -14,21 +15,15 @@
 //
 // The container itself is written by apk/write.mjs.
 //
-// usage: node scripts/build-apk.mjs [--root build/root] [--out dist] [--quiet]
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+// usage: node scripts/build-apk.mjs [--package NAME [--root DIR]] [--out dist] [--quiet]
 import { writeApk } from "./apk/write.mjs";
-import { byteOrder, IPK, parseArgs, publish, readControl, runMain, sourceDateEpoch, walk } from "./package.mjs";
+import { byteOrder, packageRoot, parseArgs, publish, readControl, readScripts, runMain, sourceDateEpoch, walk } from "./package.mjs";
 
-/** OpenWrt's PKG_RELEASE: raise it when the package changes but package.json's version does not. */
+/**
+ * OpenWrt's PKG_RELEASE: raise it when a package changes but package.json's version does
+ * not. One for all packages, as they come from one source (one OpenWrt Makefile).
+ */
 export const RELEASE = 1;
-
-/** The maintainer scripts package-pack.mk takes (Package/<name>/postinst etc.) that `dir` has, by CONTROL file name. */
-export function readScripts(dir = IPK) {
-  const scripts = {};
-  for (const s of ["postinst-pkg", "prerm-pkg", "postrm"]) if (existsSync(join(dir, s))) scripts[s] = readFileSync(join(dir, s), "utf8");
-  return scripts;
-}
 
 /** The apk info package-pack.mk passes to `apk mkpkg --info` for these control fields. */
 export function apkInfo(fields, release) {
@@ -84,13 +79,12 @@ export function openwrtApk({ root, fields, scripts, release = RELEASE, mtime }) 
   return { file: `${info.name}-${info.version}.apk`, bytes };
 }
 
-export function buildApk({ root, out, quiet }) {
+/** Builds the package (an entry of PACKAGES) from its root, or `root`, into `out`; returns the file's path. */
+export function buildApk(pkg, { root, out, quiet }) {
+  root = packageRoot(pkg, root);
   const mtime = sourceDateEpoch();
-  if (!existsSync(join(root, "usr/libexec/rpcd/wgmgr"))) {
-    throw new Error(`${root} has no usr/libexec/rpcd/wgmgr: run make first`);
-  }
-  const { fields } = readControl(join(IPK, "control"));
-  const { file, bytes } = openwrtApk({ root, fields, scripts: readScripts(IPK), mtime });
+  const { fields } = readControl(pkg);
+  const { file, bytes } = openwrtApk({ root, fields, scripts: readScripts(pkg), mtime });
 
   // other versions of this package, not packages whose name merely starts the same
   const name = fields.Package.replace(/[.+]/g, "\\$&");
@@ -100,4 +94,7 @@ export function buildApk({ root, out, quiet }) {
   return path;
 }
 
-runMain(import.meta, "build-apk", (argv) => buildApk(parseArgs(argv, "build-apk.mjs")));
+runMain(import.meta, "build-apk", (argv) => {
+  const opts = parseArgs(argv, "build-apk.mjs");
+  for (const pkg of opts.packages) buildApk(pkg, opts);
+});

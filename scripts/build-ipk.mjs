@@ -1,10 +1,12 @@
-// Packs build/root into dist/<Package>_<Version>_<Architecture>.ipk without the OpenWrt
-// SDK, in the layout OpenWrt's scripts/ipkg-build writes (platform.md §5):
+// Packs each package's tree (build/root, build/i18n-root: PACKAGES in package.mjs) into
+// dist/<Package>_<Version>_<Architecture>.ipk without the OpenWrt SDK, in the layout
+// OpenWrt's scripts/ipkg-build writes (platform.md §5):
 //
 //   gzip -n ( GNU tar: ./debian-binary "2.0\n", ./data.tar.gz, ./control.tar.gz )
 //
 // data.tar.gz is the tree with a leading "./" entry and control.tar.gz the CONTROL files
-// (control, postinst, prerm, postinst-pkg, prerm-pkg, postrm), each a GNU tar
+// (control; package-pack.mk's postinst and prerm, which call default_postinst and
+// default_prerm; the package's postinst-pkg, prerm-pkg, postrm if it has them), each a GNU tar
 // with names sorted per directory, owner 0:0 as numbers, no user/group names, and one
 // mtime: SOURCE_DATE_EPOCH, else the last commit's time, else 0. The tars are written
 // here (byte for byte what `tar --format=gnu --numeric-owner --sort=name` makes; the
@@ -12,14 +14,11 @@
 // The files, their modes and the control data come from package.mjs, which the .apk
 // (build-apk.mjs) shares.
 //
-// usage: node scripts/build-ipk.mjs [--root build/root] [--out dist] [--quiet]
+// usage: node scripts/build-ipk.mjs [--package NAME [--root DIR]] [--out dist] [--quiet]
 import { execFileSync } from "node:child_process";
-import { lstatSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { byteOrder, IPK, parseArgs, publish, readControl, runMain, sourceDateEpoch, walk } from "./package.mjs";
-
-/** Control members besides `control`, with their mode. */
-const SCRIPTS = ["postinst", "postinst-pkg", "prerm", "prerm-pkg", "postrm"];
+import { byteOrder, IPK, packageRoot, parseArgs, publish, readControl, readScripts, runMain, sourceDateEpoch, walk } from "./package.mjs";
 
 // ---- GNU tar ------------------------------------------------------------------------
 
@@ -81,24 +80,21 @@ function gzip(data) {
 
 // ---- main ---------------------------------------------------------------------------
 
-export function buildIpk({ root, out, quiet }) {
+/** Builds the package (an entry of PACKAGES) from its root, or `root`, into `out`; returns the file's path. */
+export function buildIpk(pkg, { root, out, quiet }) {
+  root = packageRoot(pkg, root);
   const mtime = sourceDateEpoch();
-  try {
-    lstatSync(join(root, "usr/libexec/rpcd/wgmgr"));
-  } catch {
-    throw new Error(`${root} has no usr/libexec/rpcd/wgmgr: run make first`);
-  }
-
   const dataTar = tar(walk(root), mtime);
-  const { control, fields } = readControl(join(IPK, "control"), dataTar.length);
-  const { Package: pkg, Version: version, Architecture: arch } = fields;
+  const { control, fields } = readControl(pkg, dataTar.length);
+  const { Package: name, Version: version, Architecture: arch } = fields;
 
   const controlEntries = [{ name: "./", mode: 0o755, data: undefined }];
   const members = { control: { mode: 0o644, data: Buffer.from(control) } };
-  // No conffiles: wgmgr ships no config file. The plugin creates /etc/config/wgmgr on
+  // No conffiles: no package ships a config file. The plugin creates /etc/config/wgmgr on
   // its first write, so an upgrade never has a shipped default to fight the user's copy.
-  for (const s of SCRIPTS) members[s] = { mode: 0o755, data: readFileSync(join(IPK, s)) };
-  for (const name of Object.keys(members).sort(byteOrder)) controlEntries.push({ name: `./${name}`, ...members[name] });
+  for (const s of ["postinst", "prerm"]) members[s] = { mode: 0o755, data: readFileSync(join(IPK, s)) };
+  for (const [s, text] of Object.entries(readScripts(pkg))) members[s] = { mode: 0o755, data: Buffer.from(text) };
+  for (const m of Object.keys(members).sort(byteOrder)) controlEntries.push({ name: `./${m}`, ...members[m] });
   const controlTar = tar(controlEntries, mtime);
 
   // ipkg-build names these three on tar's command line, so they keep this order.
@@ -113,9 +109,12 @@ export function buildIpk({ root, out, quiet }) {
     ),
   );
 
-  const file = publish(out, `${pkg}_${version}_${arch}.ipk`, ipk, (old) => old.startsWith(`${pkg}_`) && old.endsWith(`_${arch}.ipk`));
+  const file = publish(out, `${name}_${version}_${arch}.ipk`, ipk, (old) => old.startsWith(`${name}_`) && old.endsWith(`_${arch}.ipk`));
   if (!quiet) console.log(`Packaged ${root} into ${file} (${ipk.length} bytes, SOURCE_DATE_EPOCH=${mtime})`);
   return file;
 }
 
-runMain(import.meta, "build-ipk", (argv) => buildIpk(parseArgs(argv, "build-ipk.mjs")));
+runMain(import.meta, "build-ipk", (argv) => {
+  const opts = parseArgs(argv, "build-ipk.mjs");
+  for (const pkg of opts.packages) buildIpk(pkg, opts);
+});

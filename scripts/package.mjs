@@ -1,34 +1,84 @@
 // What the .ipk (build-ipk.mjs) and the .apk (build-apk.mjs) are made of, in one place:
-// the files under a root with the modes they install with, the control data from
-// scripts/ipk/ and package.json, the one mtime, and writing the result into dist/.
+// the packages and where each one's parts are, the files under a root with the modes they
+// install with, the control data from scripts/ipk/ and package.json, the maintainer
+// scripts, the one mtime, and writing the result into dist/.
 import { execFileSync } from "node:child_process";
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const REPO = resolve(import.meta.dirname, "..");
-/** The control template and maintainer scripts (OpenWrt's CONTROL files). */
+/** OpenWrt's CONTROL files: the app's control template and scripts, and the opkg wrappers every package has. */
 export const IPK = join(REPO, "scripts/ipk");
+
 /**
- * The most a package of the app may weigh (.ipk or .apk): flash on a router is a few MB.
- * `make size` fails above it and the package tests hold it. Raised only with features,
- * each time by what they measurably cost: 42 KiB after the hardening (issue 7); 52 KiB
- * with sites and relays (issue 8: the wg-quick parser shared by plugin and import page,
- * the import planner and page, masquerade, the DDNS watchdog, hub routing: +8.6 KiB).
+ * The packages `make` builds, by name (their control's Package), each with
+ *   root: the tree it installs (made by make), relative to the repository;
+ *   built: a file the root has once make has made it;
+ *   control: its control template (see readControl);
+ *   scripts: the directory of its maintainer scripts, postinst-pkg, prerm-pkg and postrm
+ *     (package-pack.mk's Package/<name>/postinst, prerm and postrm), each only if it is there;
+ *   budget: the most its .ipk or .apk may weigh (flash on a router is a few MB):
+ *     `make size` fails above it and the package tests hold it.
  */
-export const SIZE_BUDGET = 52 * 1024;
+export const PACKAGES = [
+  {
+    name: "luci-app-wgmgr",
+    root: "build/root",
+    built: "usr/libexec/rpcd/wgmgr",
+    control: "scripts/ipk/control",
+    scripts: "scripts/ipk",
+    // Raised only with features, each time by what they measurably cost: 42 KiB after the
+    // hardening (issue 7); 52 KiB with sites and relays (issue 8: the wg-quick parser shared
+    // by plugin and import page, the import planner and page, masquerade, the DDNS
+    // watchdog, hub routing: +8.6 KiB).
+    budget: 52 * 1024,
+  },
+  {
+    // The Simplified Chinese catalog, packaged the way luci.mk's LuciTranslation packages
+    // a language (the Makefile makes its root).
+    name: "luci-i18n-wgmgr-zh-cn",
+    root: "build/i18n-root",
+    built: "usr/lib/lua/luci/i18n/wgmgr.zh-cn.lmo",
+    control: "scripts/ipk/luci-i18n-wgmgr-zh-cn/control",
+    scripts: "scripts/ipk/luci-i18n-wgmgr-zh-cn",
+    budget: 8 * 1024,
+  },
+];
+
 /** Installed files here must run, whatever mode the checkout gave them. */
 const EXEC_DIRS = ["usr/libexec/rpcd/", "etc/init.d/", "usr/bin/", "usr/sbin/", "etc/uci-defaults/"];
 
-/** --root DIR, --out DIR, --quiet; defaults build/root and dist. */
+/** The package of that name. */
+export function packageNamed(name) {
+  const pkg = PACKAGES.find((p) => p.name === name);
+  if (!pkg) throw new Error(`no package ${name} (there are ${PACKAGES.map((p) => p.name).join(", ")})`);
+  return pkg;
+}
+
+/** The package's root, or `root` instead; an error when make has not built it. */
+export function packageRoot(pkg, root = join(REPO, pkg.root)) {
+  if (!existsSync(join(root, pkg.built))) throw new Error(`${root} has no ${pkg.built}: run make first`);
+  return root;
+}
+
+/**
+ * --package NAME (default: every package), --root DIR (that package's tree instead of its
+ * build directory), --out DIR (default dist), --quiet.
+ */
 export function parseArgs(argv, usage) {
-  const opts = { root: join(REPO, "build/root"), out: join(REPO, "dist"), quiet: false };
+  const opts = { packages: PACKAGES, root: undefined, out: join(REPO, "dist"), quiet: false };
+  const fail = (why) => {
+    throw new Error(`${why}\nusage: ${usage} [--package NAME [--root DIR]] [--out DIR] [--quiet]`);
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === "--root") opts.root = resolve(argv[++i]);
+    if (a === "--package") opts.packages = [packageNamed(argv[++i])];
+    else if (a === "--root") opts.root = resolve(argv[++i]);
     else if (a === "--out") opts.out = resolve(argv[++i]);
     else if (a === "--quiet") opts.quiet = true;
-    else throw new Error(`unknown argument ${a}\nusage: ${usage} [--root DIR] [--out DIR] [--quiet]`);
+    else fail(`unknown argument ${a}`);
   }
+  if (opts.root !== undefined && opts.packages.length !== 1) fail("--root needs --package: whose tree is it?");
   return opts;
 }
 
@@ -80,15 +130,15 @@ export function walk(dir) {
 }
 
 /**
- * A control template (scripts/ipk/control) filled in: version, licence, maintainer
- * ("author") and URL ("homepage"; no URL line without one) from package.json,
- * Installed-Size as given, and the description the way package-pack.mk
- * prints it ("Description: " and then every line with its leading whitespace turned
- * into one space). Returns the .ipk's control file and its fields by name.
+ * The package's control template filled in: version, licence, maintainer ("author") and
+ * URL ("homepage"; no URL line without one) from package.json, Installed-Size as given,
+ * and the description the way package-pack.mk prints it ("Description: " and then every
+ * line with its leading whitespace turned into one space). Returns the .ipk's control
+ * file and its fields by name.
  */
-export function readControl(template = join(IPK, "control"), installedSize = 0) {
+export function readControl(pkg, installedSize = 0) {
   const pkgJson = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8"));
-  const text = readFileSync(template, "utf8")
+  const text = readFileSync(join(REPO, pkg.control), "utf8")
     .replace("@VERSION@", pkgJson.version)
     .replace("@LICENSE@", pkgJson.license)
     .replace("@MAINTAINER@", pkgJson.author)
@@ -103,13 +153,24 @@ export function readControl(template = join(IPK, "control"), installedSize = 0) 
     const m = /^([A-Za-z0-9-]+): ?(.*)$/.exec(line);
     if (m) fields[m[1]] = m[2];
     else if (line.startsWith(" ")) fields.Description += "\n" + line;
-    else throw new Error(`control: bad line "${line}"`);
+    else throw new Error(`${pkg.control}: bad line "${line}"`);
   }
   for (const k of ["Package", "Version", "Architecture", "Maintainer"]) {
-    if (!fields[k] || /@[A-Z_]+@/.test(fields[k])) throw new Error(`control: ${k} is missing or unfilled`);
+    if (!fields[k] || /@[A-Z_]+@/.test(fields[k])) throw new Error(`${pkg.control}: ${k} is missing or unfilled`);
   }
-  if (/[^a-zA-Z0-9_.+-]/.test(fields.Package)) throw new Error(`control: illegal package name ${fields.Package}`);
+  if (/[^a-zA-Z0-9_.+-]/.test(fields.Package)) throw new Error(`${pkg.control}: illegal package name ${fields.Package}`);
+  if (fields.Package !== pkg.name) throw new Error(`${pkg.control}: Package ${fields.Package}, but it is the control of ${pkg.name}`);
   return { control, fields };
+}
+
+/** The package's maintainer scripts by CONTROL file name (postinst-pkg, prerm-pkg, postrm), those it has. */
+export function readScripts(pkg) {
+  const scripts = {};
+  for (const s of ["postinst-pkg", "prerm-pkg", "postrm"]) {
+    const path = join(REPO, pkg.scripts, s);
+    if (existsSync(path)) scripts[s] = readFileSync(path, "utf8");
+  }
+  return scripts;
 }
 
 /**

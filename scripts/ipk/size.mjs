@@ -1,6 +1,7 @@
-// `make size`: how big the .ipk and the .apk are and what is in them, biggest first.
-// Reads each package the way opkg (read.mjs) or apk (../apk/read.mjs) does, so it shows
-// exactly what lands on the router.
+// `make size`: how big each package's .ipk and .apk are and what is in them, biggest first,
+// against the package's budget (PACKAGES in scripts/package.mjs). Reads each package the
+// way opkg (read.mjs) or apk (../apk/read.mjs) does, so it shows exactly what lands on the
+// router.
 //
 // usage: node scripts/ipk/size.mjs [path/to/package.ipk|.apk ...]
 import { readFileSync, readdirSync, existsSync } from "node:fs";
@@ -8,31 +9,40 @@ import { gzipSync } from "node:zlib";
 import { readIpk } from "./read.mjs";
 import { readApk } from "../apk/read.mjs";
 import { join, relative, resolve } from "node:path";
-import { SIZE_BUDGET as BUDGET } from "../package.mjs";
-const REPO = resolve(import.meta.dirname, "../..");
+import { PACKAGES, packageNamed, REPO } from "../package.mjs";
 
-/** dist's .ipk and .apk of package.json's name and version. */
+/** dist's .ipk and .apk of every package, at package.json's version. */
 function findPackages() {
-  const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8"));
+  const { version } = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8"));
   const dist = join(REPO, "dist");
   const found = existsSync(dist) ? readdirSync(dist) : [];
-  const ipk = `${pkg.name}_${pkg.version}_all.ipk`;
-  const apk = found.find((f) => f.startsWith(`${pkg.name}-${pkg.version}-r`) && f.endsWith(".apk"));
-  if (!found.includes(ipk) || !apk) {
-    const have = found.filter((f) => /\.(ipk|apk)$/.test(f));
-    throw new Error(`dist has no ${found.includes(ipk) ? `${pkg.name}-${pkg.version}-r*.apk` : ipk}${have.length ? ` (it has ${have.join(", ")})` : ""}: run make`);
+  const files = [];
+  const missing = [];
+  for (const { name } of PACKAGES) {
+    const ipk = `${name}_${version}_all.ipk`;
+    const apk = found.find((f) => f.startsWith(`${name}-${version}-r`) && f.endsWith(".apk"));
+    if (found.includes(ipk)) files.push(join(dist, ipk));
+    else missing.push(ipk);
+    if (apk) files.push(join(dist, apk));
+    else missing.push(`${name}-${version}-r*.apk`);
   }
-  return [join(dist, ipk), join(dist, apk)];
+  if (missing.length) {
+    const have = found.filter((f) => /\.(ipk|apk)$/.test(f));
+    throw new Error(`dist has no ${missing.join(", ")}${have.length ? ` (it has ${have.join(", ")})` : ""}: run make`);
+  }
+  return files;
 }
 
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
 
-let over = false;
+const over = [];
 
-function budget(bytes, what) {
-  const left = BUDGET - bytes;
-  if (left < 0) over = true;
-  return `  ${what} ${bytes} bytes (${kib(bytes)}); budget ${kib(BUDGET)}: ` + (left >= 0 ? `${kib(left)} left` : `OVER by ${kib(-left)}`);
+/** The line on a package's size against the budget of the package of that name. */
+function budget(bytes, what, name) {
+  const { budget } = packageNamed(name);
+  const left = budget - bytes;
+  if (left < 0) over.push(`${name}'s ${what} is over its budget of ${kib(budget)}`);
+  return `  ${what} ${bytes} bytes (${kib(bytes)}); budget ${kib(budget)}: ` + (left >= 0 ? `${kib(left)} left` : `OVER by ${kib(-left)}`);
 }
 
 /** Installed files, biggest first, with each one's gzip'd size as a guide to its share. */
@@ -49,8 +59,10 @@ function table(files) {
 }
 
 function showIpk(bytes) {
-  const { data, dataGz, controlGz, dataTar } = readIpk(bytes);
-  console.log(budget(bytes.length, ".ipk"));
+  const { control, data, dataGz, controlGz, dataTar } = readIpk(bytes);
+  const fields = control.find((m) => m.name === "./control" || m.name === "control")?.data.toString("utf8") ?? "";
+  const name = /^Package: *(\S+)$/m.exec(fields)?.[1] ?? "(no Package field)";
+  console.log(budget(bytes.length, ".ipk", name));
   console.log(`  data.tar.gz ${dataGz.length}, control.tar.gz ${controlGz.length}, Installed-Size ${dataTar.length} (the uncompressed data.tar)`);
   table(data.filter((m) => m.type === "0").map((m) => ({ path: m.name.replace(/^\.\//, "/"), size: m.size, mode: m.mode, data: m.data })));
   console.log(`\n  (gzip'd: each file compressed alone, a guide to its share of the .ipk)`);
@@ -58,7 +70,7 @@ function showIpk(bytes) {
 
 function showApk(bytes) {
   const { blocks, info, files } = readApk(bytes);
-  console.log(budget(bytes.length, ".apk"));
+  console.log(budget(bytes.length, ".apk", info.name));
   const adb = blocks.find((b) => b.type === "adb").length;
   console.log(`  ${info.name} ${info.version}: metadata (ADB block) ${adb}, installed-size ${info["installed-size"]} in ${files.length} files, all deflated together`);
   table(files.map((f) => ({ path: `/${f.path}`, size: f.size, mode: f.mode, data: f.data })));
@@ -73,8 +85,8 @@ try {
     if (file.endsWith(".apk")) showApk(bytes);
     else showIpk(bytes);
   });
-  if (over) {
-    console.error(`\nsize: over the budget of ${kib(BUDGET)} (SIZE_BUDGET in scripts/package.mjs)`);
+  if (over.length) {
+    for (const o of over) console.error(`\nsize: ${o} (PACKAGES in scripts/package.mjs)`);
     process.exit(1);
   }
 } catch (e) {

@@ -5,15 +5,14 @@
 // byte-for-byte reproducibility.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { inflateRawSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openwrtApk } from "../../scripts/build-apk.mjs";
-// @ts-expect-error plain JavaScript module
-import { SIZE_BUDGET } from "../../scripts/package.mjs";
-import { buildInto, commitTime, controlText, ensureBuilt, type Ipk, parseControl, PKG, readIpk, removeTemps, ROOT, tempDir } from "../ipk/opkg";
-import { type Apk, buildApkInto, readApk } from "./apk";
+import { buildInto, commitTime, controlText, ensureBuilt, type Ipk, packageNamed, parseControl, PKG, readIpk, removeTemps, ROOT, tempDir } from "../ipk/opkg";
+import { scrambledCopy } from "../ipk/checks";
+import { type Apk, body, buildApkInto, load, readApk, ScriptRoot } from "./apk";
 
 const NAME = "luci-app-wgmgr";
 const LIST = `lib/apk/packages/${NAME}.list`;
@@ -42,8 +41,9 @@ const ipkText = (name: string) => controlText(ipk, name)!;
 const ipkPaths = () => ipk.data.map((m) => ({ ...m, path: m.name.replace(/^\.\/?/, "").replace(/\/$/, "") }));
 
 describe("container (read as apk-tools reads it)", () => {
-  it(`stays within the ${SIZE_BUDGET / 1024} KiB budget (\`make size\` shows what is in it)`, () => {
-    expect(bytes.length, `.apk is ${bytes.length} bytes; run make size`).toBeLessThanOrEqual(SIZE_BUDGET);
+  const { budget } = packageNamed(NAME);
+  it(`stays within the ${budget / 1024} KiB budget (\`make size\` shows what is in it)`, () => {
+    expect(bytes.length, `.apk is ${bytes.length} bytes; run make size`).toBeLessThanOrEqual(budget);
   });
 
   it("is named <name>-<version>-r<release>.apk", () => {
@@ -183,13 +183,6 @@ describe("files (compared with the .ipk, member by member)", () => {
 });
 
 describe("scripts (package-pack.mk's apk wrappers around the .ipk's scripts)", () => {
-  /** package-pack.mk appends a script with sed '/^\s*#!/d' */
-  const body = (text: string) => text.split("\n").filter((l) => !/^\s*#!/.test(l)).join("\n");
-  const load =
-    "[ -s ${IPKG_INSTROOT}/lib/functions.sh ] || exit 0\n" +
-    ". ${IPKG_INSTROOT}/lib/functions.sh\n" +
-    'export root="${IPKG_INSTROOT}"\n' +
-    `export pkgname="${NAME}"\n`;
 
   it("has post-install, post-upgrade, pre-deinstall and post-deinstall, and no pre-install/pre-upgrade (no preinst)", () => {
     expect(Object.keys(apk.scripts).sort()).toEqual(["post-deinstall", "post-install", "post-upgrade", "pre-deinstall"]);
@@ -197,7 +190,7 @@ describe("scripts (package-pack.mk's apk wrappers around the .ipk's scripts)", (
 
   it("post-install: default_postinst with root and pkgname exported, then postinst-pkg's lines", () => {
     expect(apk.scripts["post-install"]).toBe(
-      '#!/bin/sh\n[ "${IPKG_NO_SCRIPT}" = "1" ] && exit 0\n' + load + "add_group_and_user\ndefault_postinst\n" + body(ipkText("postinst-pkg")),
+      '#!/bin/sh\n[ "${IPKG_NO_SCRIPT}" = "1" ] && exit 0\n' + load(NAME) + "add_group_and_user\ndefault_postinst\n" + body(ipkText("postinst-pkg")),
     );
   });
 
@@ -206,7 +199,7 @@ describe("scripts (package-pack.mk's apk wrappers around the .ipk's scripts)", (
   });
 
   it("pre-deinstall: default_prerm, then prerm-pkg's lines; post-deinstall: postrm as it is", () => {
-    expect(apk.scripts["pre-deinstall"]).toBe("#!/bin/sh\n" + load + "default_prerm\n" + body(ipkText("prerm-pkg")));
+    expect(apk.scripts["pre-deinstall"]).toBe("#!/bin/sh\n" + load(NAME) + "default_prerm\n" + body(ipkText("prerm-pkg")));
     expect(apk.scripts["post-deinstall"]).toBe(ipkText("postrm"));
   });
 
@@ -218,29 +211,13 @@ describe("scripts (package-pack.mk's apk wrappers around the .ipk's scripts)", (
   });
 
   describe("run in an image root (IPKG_INSTROOT set), with a /lib/functions.sh that logs", () => {
+    let area: ScriptRoot;
     let root: string;
-    let log: string;
-    const run = (script: string, env: Record<string, string> = {}) => {
-      writeFileSync(log, "");
-      const path = join(root, "..", script);
-      writeFileSync(path, apk.scripts[script], { mode: 0o755 });
-      const r = spawnSync(path, [], { encoding: "utf8", env: { PATH: "/usr/bin:/bin", IPKG_INSTROOT: root, LOG: log, ...env } });
-      return { status: r.status, stderr: r.stderr, log: readFileSync(log, "utf8").trim().split("\n").filter(Boolean) };
-    };
+    const run = (script: string, env: Record<string, string> = {}) => area.run(apk.scripts[script], env);
 
     beforeAll(() => {
-      root = join(tempDir("wgmgr-apk-scripts-"), "root");
-      log = join(root, "..", "log");
-      mkdirSync(join(root, "lib"), { recursive: true });
-      writeFileSync(
-        join(root, "lib/functions.sh"),
-        [
-          'add_group_and_user() { echo "add_group_and_user $pkgname root=$root" >> "$LOG"; }',
-          'default_postinst() { echo "default_postinst $pkgname root=$root upgrade=${PKG_UPGRADE:-0}" >> "$LOG"; }',
-          'default_prerm() { echo "default_prerm $pkgname root=$root" >> "$LOG"; }',
-          "",
-        ].join("\n"),
-      );
+      area = new ScriptRoot();
+      root = area.root;
     });
 
     it("post-install and post-upgrade call add_group_and_user and default_postinst for this package, and succeed", () => {
@@ -274,18 +251,7 @@ describe("reproducibility", () => {
 
   it("ignores the builder's umask and the modes the checkout left on the files", () => {
     expect(readFileSync(buildApkInto({ umask: "077" })).equals(bytes), "umask 077").toBe(true);
-    const copy = join(tempDir("wgmgr-apk-root-"), "root");
-    cpSync(ROOT, copy, { recursive: true });
-    const scramble = (p: string) => {
-      for (const name of readdirSync(p)) {
-        const q = join(p, name);
-        if (statSync(q).isDirectory()) {
-          scramble(q);
-          chmodSync(q, 0o700);
-        } else chmodSync(q, q.endsWith("/rpcd/wgmgr") ? 0o600 : 0o640);
-      }
-    };
-    scramble(copy);
+    const copy = scrambledCopy(ROOT, ["usr/libexec/rpcd/wgmgr"]);
     expect(readFileSync(buildApkInto({ root: copy })).equals(bytes), "scrambled modes").toBe(true);
   });
 
@@ -295,7 +261,7 @@ describe("reproducibility", () => {
   });
 });
 
-describe("another package from the same writer (as the coming luci-i18n-wgmgr-zh-cn will be)", () => {
+describe("another package from the same writer: other root, control and release, no scripts, an empty file", () => {
   const fields = {
     Package: "luci-i18n-wgmgr-zh-cn",
     Version: "0.1.0",

@@ -4,13 +4,14 @@
 // apk extract checks every hash and writes the tree, apk mkpkg makes the same package
 // from the same tree, and apk add / upgrade / del work in a fresh root, running the
 // scripts against a /lib/functions.sh that logs (IPKG_INSTROOT set, --force-no-chroot),
-// as an image build would.
+// as an image build would; the translation luci-i18n-wgmgr-zh-cn installs with the app
+// (and not without it) and both are removed.
 import { spawnSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openwrtApk, readScripts } from "../../scripts/build-apk.mjs";
-import { readControl } from "../../scripts/package.mjs";
+import { openwrtApk } from "../../scripts/build-apk.mjs";
+import { packageNamed, readControl, readScripts } from "../../scripts/package.mjs";
 import { ensureBuilt, removeTemps, ROOT, tempDir } from "../ipk/opkg";
 import { type Apk, buildApkInto, readApk } from "./apk";
 
@@ -24,6 +25,44 @@ if (skipReason) {
 }
 
 const NAME = "luci-app-wgmgr";
+
+/**
+ * apk mkpkg, given the package's tree and what package-pack.mk passes it (info, scripts),
+ * makes the same package as ours but for the unique id; and the test's reader reads apk's
+ * own package the same way as ours. With `sameSize: false` the ADB blocks may differ in
+ * size: write.mjs stores the same values in another order than apk mkpkg, so the padding
+ * that aligns them can add up differently.
+ */
+function expectMkpkgMakesTheSame(file: string, pkg: Apk, tree: string, work: string, { sameSize = true } = {}) {
+  const apk = (args: string[], env: Record<string, string> = {}) => {
+    const r = spawnSync(APK!, args, { encoding: "utf8", env: { PATH: "/usr/bin:/bin", ...env } });
+    return { status: r.status, out: r.stdout + r.stderr };
+  };
+  mkdirSync(work);
+  const out = join(work, "mkpkg.apk");
+  const args = ["mkpkg", "--files", tree, "--output", out];
+  // the fields the package has: no url while package.json has no homepage
+  for (const k of ["name", "version", "description", "arch", "license", "origin", "url", "maintainer"]) if (k in pkg.info) args.push("--info", `${k}:${pkg.info[k]}`);
+  args.push("--info", `depends:${(pkg.info.depends as string[]).join(" ")}`);
+  for (const [name, text] of Object.entries(pkg.scripts)) {
+    writeFileSync(join(work, name), text);
+    args.push("--script", `${name}:${join(work, name)}`);
+  }
+  const made = apk(args, { SOURCE_DATE_EPOCH: String(pkg.files[0].mtime) });
+  expect(made.status, made.out).toBe(0);
+
+  const withoutId = (dump: string) => {
+    const d = dump.replace(/^ {2}hashes: .*\n/m, "");
+    return sameSize ? d : d.replace(/^# ADB block, size: \d+,/m, "# ADB block,");
+  };
+  expect(withoutId(apk(["adbdump", file]).out)).toBe(withoutId(apk(["adbdump", out]).out));
+
+  const ref = readApk(readFileSync(out));
+  expect({ ...ref.info, hashes: "" }).toEqual({ ...pkg.info, hashes: "" });
+  expect(ref.dirs).toEqual(pkg.dirs);
+  expect(ref.files).toEqual(pkg.files);
+  expect(ref.scripts).toEqual(pkg.scripts);
+}
 
 describe.skipIf(skipReason !== undefined).sequential("the real apk-tools", () => {
   let file: string;
@@ -99,30 +138,7 @@ describe.skipIf(skipReason !== undefined).sequential("the real apk-tools", () =>
   });
 
   it("apk mkpkg, given that tree and what package-pack.mk passes it, makes the same package but for the unique id", () => {
-    const tree = join(work, "extract");
-    const scripts = join(work, "scripts");
-    mkdirSync(scripts);
-    const args = ["mkpkg", "--files", tree, "--output", join(work, "mkpkg.apk")];
-    for (const k of ["name", "version", "description", "arch", "license", "origin", "url", "maintainer"]) args.push("--info", `${k}:${pkg.info[k]}`);
-    args.push("--info", `depends:${(pkg.info.depends as string[]).join(" ")}`);
-    for (const [name, text] of Object.entries(pkg.scripts)) {
-      writeFileSync(join(scripts, name), text);
-      args.push("--script", `${name}:${join(scripts, name)}`);
-    }
-    const made = apk(args, { SOURCE_DATE_EPOCH: String(pkg.files[0].mtime) });
-    expect(made.status, made.out).toBe(0);
-
-    const withoutId = (dump: string) => dump.replace(/^ {2}hashes: .*\n/m, "");
-    const ours = apk(["adbdump", file]);
-    const theirs = apk(["adbdump", join(work, "mkpkg.apk")]);
-    expect(withoutId(ours.out)).toBe(withoutId(theirs.out));
-
-    // and the test's reader reads apk's own package the same way
-    const ref = readApk(readFileSync(join(work, "mkpkg.apk")));
-    expect({ ...ref.info, hashes: "" }).toEqual({ ...pkg.info, hashes: "" });
-    expect(ref.dirs).toEqual(pkg.dirs);
-    expect(ref.files).toEqual(pkg.files);
-    expect(ref.scripts).toEqual(pkg.scripts);
+    expectMkpkgMakesTheSame(file, pkg, join(work, "extract"), join(work, "mkpkg"));
   });
 
   it("apk add refuses the unsigned package without --allow-untrusted", () => {
@@ -159,7 +175,8 @@ describe.skipIf(skipReason !== undefined).sequential("the real apk-tools", () =>
 
   it("apk add of the next release upgrades it and runs post-upgrade (PKG_UPGRADE=1)", () => {
     writeFileSync(log, "");
-    const next = openwrtApk({ root: ROOT, fields: readControl().fields, scripts: readScripts(), release: 2, mtime: pkg.files[0].mtime });
+    const app = packageNamed(NAME);
+    const next = openwrtApk({ root: ROOT, fields: readControl(app).fields, scripts: readScripts(app), release: 2, mtime: pkg.files[0].mtime });
     const path = join(work, next.file);
     writeFileSync(path, next.bytes);
     const r = apk([...rootArgs(), "--allow-untrusted", "add", path]);
@@ -179,5 +196,102 @@ describe.skipIf(skipReason !== undefined).sequential("the real apk-tools", () =>
     expect(logged()).toEqual([`default_prerm ${NAME} root=${root}`]);
     for (const f of pkg.files) expect(existsSync(join(root, f.path)), f.path).toBe(false);
     expect(existsSync(join(root, "lib/functions.sh"))).toBe(true);
+  });
+});
+
+describe.skipIf(skipReason !== undefined).sequential("the real apk-tools with the translation", () => {
+  const I18N = "luci-i18n-wgmgr-zh-cn";
+  let app: string;
+  let i18n: string;
+  let pkg: Apk;
+  let work: string;
+  let root: string;
+  let log: string;
+
+  const apk = (args: string[]) => {
+    const r = spawnSync(APK!, args, { encoding: "utf8", env: { PATH: "/usr/bin:/bin", IPKG_INSTROOT: root, LOG: log } });
+    return { status: r.status, out: r.stdout + r.stderr };
+  };
+  const rootArgs = () => ["--root", root, "--no-network", "--force-no-chroot", "--preserve-env"];
+  const logged = () => readFileSync(log, "utf8").trim().split("\n").filter(Boolean);
+
+  beforeAll(() => {
+    ensureBuilt();
+    app = buildApkInto();
+    i18n = buildApkInto({ package: I18N });
+    pkg = readApk(readFileSync(i18n));
+    work = tempDir("wgmgr-real-apk-i18n-");
+    root = join(work, "root");
+    log = join(work, "log");
+    mkdirSync(join(root, "lib"), { recursive: true });
+    writeFileSync(log, "");
+    writeFileSync(
+      join(root, "lib/functions.sh"),
+      [
+        'add_group_and_user() { echo "add_group_and_user $pkgname" >> "$LOG"; }',
+        'default_postinst() { echo "default_postinst $pkgname files=$(paste -sd, "$root/lib/apk/packages/$pkgname.list")" >> "$LOG"; }',
+        'default_prerm() { echo "default_prerm $pkgname" >> "$LOG"; }',
+        "",
+      ].join("\n"),
+    );
+  });
+
+  afterAll(removeTemps);
+
+  it("apk extract writes its files, and apk mkpkg makes the same package from them", () => {
+    const dest = join(work, "extract");
+    mkdirSync(dest);
+    const r = apk(["extract", "--allow-untrusted", "--destination", dest, i18n]);
+    expect(r.status, r.out).toBe(0);
+    for (const f of pkg.files) expect(readFileSync(join(dest, f.path)).equals(f.data), f.path).toBe(true);
+    // when this was written, ours had 8 bytes more padding than apk mkpkg's
+    expectMkpkgMakesTheSame(i18n, pkg, dest, join(work, "mkpkg"), { sameSize: false });
+  });
+
+  it("apk add refuses the translation without the app it depends on", () => {
+    const r = apk([...rootArgs(), "--initdb", "--allow-untrusted", "add", i18n]);
+    expect(r.status).not.toBe(0);
+    expect(r.out).toContain("luci-app-wgmgr");
+    expect(existsSync(join(root, "usr/lib/lua/luci/i18n"))).toBe(false);
+  });
+
+  it("apk add installs the app and the translation, running the translation's post-install (default_postinst with its list)", () => {
+    const deps = readApk(readFileSync(app)).info.depends as string[];
+    const stubs = deps.map((name) => {
+      const out = join(work, `${name}.apk`);
+      const r = apk(["mkpkg", "--info", `name:${name}`, "--info", "version:1.0-r1", "--info", "arch:noarch", "--output", out]);
+      expect(r.status, r.out).toBe(0);
+      return out;
+    });
+    writeFileSync(log, "");
+    const r = apk([...rootArgs(), "--initdb", "--allow-untrusted", "add", ...stubs, app, i18n]);
+    console.log(`real apk add (app and translation):\n${r.out.trim()}`);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain(`Installing ${I18N} (${pkg.info.version})`);
+    expect(r.out).toContain(`Executing ${I18N}-${pkg.info.version}.post-install`);
+    expect(logged().slice(-2)).toEqual([`add_group_and_user ${I18N}`, `default_postinst ${I18N} files=/etc/uci-defaults/${I18N},/usr/lib/lua/luci/i18n/wgmgr.zh-cn.lmo`]);
+    for (const f of pkg.files) {
+      expect(lstatSync(join(root, f.path)).mode & 0o7777, f.path).toBe(f.mode);
+      expect(readFileSync(join(root, f.path)).equals(f.data), f.path).toBe(true);
+    }
+    const info = apk([...rootArgs(), "info", "-L", I18N]);
+    expect(info.out.trim().split("\n").slice(1).sort()).toEqual(pkg.files.map((f) => f.path).sort());
+  });
+
+  it("apk del of the app alone keeps it while the translation needs it; both go together", () => {
+    const kept = apk([...rootArgs(), "del", NAME]);
+    expect(kept.status, kept.out).toBe(0);
+    expect(kept.out).toContain(`${NAME}: ${I18N}`);
+    expect(existsSync(join(root, "usr/libexec/rpcd/wgmgr"))).toBe(true);
+
+    writeFileSync(log, "");
+    const r = apk([...rootArgs(), "del", I18N, NAME]);
+    console.log(`real apk del (translation and app):\n${r.out.trim()}`);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain(`${I18N}-${pkg.info.version}.pre-deinstall`);
+    expect(r.out).not.toContain(`${I18N}-${pkg.info.version}.post-deinstall`);
+    expect(logged()).toEqual([`default_prerm ${I18N}`, `default_prerm ${NAME}`]);
+    for (const f of pkg.files) expect(existsSync(join(root, f.path)), f.path).toBe(false);
+    expect(existsSync(join(root, "usr/libexec/rpcd/wgmgr"))).toBe(false);
   });
 });

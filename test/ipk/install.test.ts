@@ -1,23 +1,15 @@
-// Installing and removing the package the way opkg does, into a temporary root with
-// IPKG_INSTROOT set (as when an image is built): the data goes into the root, the control
-// files into usr/lib/opkg/info/<pkg>.*, and the stubs run with a test double of
-// /lib/functions.sh (fixtures/functions.sh). Every command the scripts could use to touch
-// the live system (rm, killall, uci, ubus, wg, ...) is a recording stub first in PATH,
-// and /tmp/luci-* plus everything around the root are checked to be untouched. The
-// live-system branches of the package's own scripts run with the same stubs, to see what
-// they would do on a router.
-import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+// Installing and removing the app's package the way opkg does, into a temporary root with
+// IPKG_INSTROOT set (as when an image is built; instroot.ts): /tmp/luci-* and everything
+// around the root are checked to be untouched. The live-system branches of the package's
+// own scripts run with every command stubbed, to see what they would do on a router.
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildInto, controlText, ensureBuilt, type Ipk, readIpk, removeTemps, REPO } from "./opkg";
-import { tempDir } from "../lib/temp.mjs";
+import { ImageRoot, luciTmp, stubCalls } from "./instroot";
+import { buildInto, controlText, ensureBuilt, type Ipk, readIpk, removeTemps } from "./opkg";
 
 const PKGNAME = "luci-app-wgmgr";
-/** Commands a maintainer script could use to change a live router. */
-const STUBS = ["rm", "killall", "uci", "ubus", "wg", "ifup", "ifdown", "fw4", "rpcd", "reload_config", "service", "kill", "ip", "nft", "opkg"];
 /** A router running a wgmgr-made tunnel: /etc/config/network and firewall (abridged). */
 const NETWORK = `
 config interface 'loopback'
@@ -78,109 +70,28 @@ config rule 'wgmgr_wg0_handshake'
 `;
 
 let ipk: Ipk;
-let dir: string; // the test's own area: root/, bin/ (stubs), log
+let area: ImageRoot;
 let root: string;
-let log: string;
 const canary = join(tmpdir(), `luci-indexcache.wgmgr-ipk-test-${process.pid}.json`);
 
 beforeAll(() => {
   ensureBuilt();
   ipk = readIpk(readFileSync(buildInto()));
-  dir = tempDir("wgmgr-instroot-");
-  root = join(dir, "root");
-  log = join(dir, "log");
+  area = new ImageRoot();
+  root = area.root;
   mkdirSync(join(root, "etc/config"), { recursive: true });
-  mkdirSync(join(root, "lib"));
-  copyFileSync(join(REPO, "test/ipk/fixtures/functions.sh"), join(root, "lib/functions.sh"));
   writeFileSync(join(root, "etc/config/network"), NETWORK);
   writeFileSync(join(root, "etc/config/firewall"), FIREWALL);
-  mkdirSync(join(dir, "bin"));
-  for (const s of STUBS) {
-    writeFileSync(join(dir, "bin", s), `#!/bin/sh\necho "STUB ${s} $*" >> "$IPK_TEST_LOG"\nexit 0\n`, { mode: 0o755 });
-  }
   writeFileSync(canary, "{}");
 });
 
 afterAll(() => {
   rmSync(canary, { force: true });
-  rmSync(dir, { recursive: true, force: true });
   removeTemps();
 });
 
-/** Unpacks data into the root and the control files into usr/lib/opkg/info, as opkg does. */
-function opkgInstall(): string[] {
-  const files: string[] = [];
-  for (const m of ipk.data) {
-    const path = join(root, m.name);
-    if (m.type === "5") mkdirSync(path, { recursive: true, mode: m.mode });
-    else {
-      writeFileSync(path, m.data);
-      chmodSync(path, m.mode);
-      files.push("/" + m.name.replace(/^\.\//, ""));
-    }
-  }
-  const info = join(root, "usr/lib/opkg/info");
-  mkdirSync(info, { recursive: true });
-  for (const m of ipk.control) {
-    if (m.type !== "0") continue;
-    const path = join(info, `${PKGNAME}.${m.name.replace(/^\.\//, "")}`);
-    writeFileSync(path, m.data);
-    chmodSync(path, m.mode);
-  }
-  writeFileSync(join(info, `${PKGNAME}.list`), files.map((f) => f + "\n").join(""));
-  return files;
-}
-
-/** Runs a maintainer script the way opkg does: /bin/sh -c "<path> <arg>". */
-function runScript(name: string, arg: string, env: Record<string, string> = {}) {
-  writeFileSync(log, "");
-  const path = join(root, "usr/lib/opkg/info", `${PKGNAME}.${name}`);
-  const r = spawnSync("/bin/sh", ["-c", `${path} ${arg}`], {
-    encoding: "utf8",
-    env: { PATH: `${join(dir, "bin")}:/usr/bin:/bin`, IPK_TEST_LOG: log, IPKG_INSTROOT: root, PKG_ROOT: root, ...env },
-  });
-  return { status: r.status, stderr: r.stderr, log: readFileSync(log, "utf8").split("\n").filter(Boolean) };
-}
-
-/** Sources one of the package's own scripts on a "live" system (IPKG_INSTROOT empty), stubs first in PATH. */
-function runLive(name: string) {
-  writeFileSync(log, "");
-  const text = controlText(ipk, name)!;
-  const r = spawnSync("/bin/sh", ["-c", `( . "$1" )`, "sh", writeTemp(name, text)], {
-    encoding: "utf8",
-    env: { PATH: `${join(dir, "bin")}:/usr/bin:/bin`, IPK_TEST_LOG: log, IPKG_INSTROOT: "" },
-  });
-  return { status: r.status, stderr: r.stderr, log: readFileSync(log, "utf8").split("\n").filter(Boolean) };
-}
-
-function writeTemp(name: string, text: string): string {
-  const p = join(dir, `live.${name}`);
-  writeFileSync(p, text, { mode: 0o755 });
-  return p;
-}
-
-/** Every path under `base` with a hash of its content and its mode (the log excluded). */
-function snapshot(base: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const visit = (p: string) => {
-    const st = lstatSync(p);
-    const rel = relative(base, p) || ".";
-    if (st.isDirectory()) {
-      out[rel + "/"] = st.mode.toString(8);
-      for (const n of readdirSync(p)) visit(join(p, n));
-    } else if (p !== log) out[rel] = `${st.mode.toString(8)} ${createHash("sha256").update(readFileSync(p)).digest("hex")}`;
-  };
-  visit(base);
-  return out;
-}
-
-/** LuCI's caches in the real /tmp: names and modification times. */
-function luciTmp(): string[] {
-  return readdirSync(tmpdir())
-    .filter((n) => n.startsWith("luci-"))
-    .map((n) => `${n} ${lstatSync(join(tmpdir(), n)).mtimeMs}`)
-    .sort();
-}
+const runScript = (name: string, arg: string, env: Record<string, string> = {}) => area.run(PKGNAME, name, arg, env);
+const runLive = (name: string) => area.live(name, controlText(ipk, name)!);
 
 describe("install into an image root (IPKG_INSTROOT set)", () => {
   let files: string[];
@@ -189,8 +100,8 @@ describe("install into an image root (IPKG_INSTROOT set)", () => {
   let configBefore: Record<string, string>;
 
   beforeAll(() => {
-    files = opkgInstall();
-    before = snapshot(dir);
+    files = area.install(ipk, PKGNAME);
+    before = area.snapshot();
     tmpBefore = luciTmp();
     configBefore = {
       network: readFileSync(join(root, "etc/config/network"), "utf8"),
@@ -212,7 +123,7 @@ describe("install into an image root (IPKG_INSTROOT set)", () => {
   });
 
   it("touches nothing: not the root, not its surroundings, not /tmp/luci-*", () => {
-    expect(snapshot(dir)).toEqual(before);
+    expect(area.snapshot()).toEqual(before);
     expect(existsSync(canary)).toBe(true);
     expect(luciTmp()).toEqual(tmpBefore);
   });
@@ -241,13 +152,12 @@ describe("install into an image root (IPKG_INSTROOT set)", () => {
 });
 
 describe("on a live router (IPKG_INSTROOT empty; commands stubbed)", () => {
-  const stubCalls = (l: string[]) => l.filter((x) => x.startsWith("STUB ")).map((x) => x.slice(5));
   const forbidden = /^(uci|ubus|wg|ifup|ifdown|fw4|ip|nft|service|reload_config|kill|opkg) /;
 
   it("postinst-pkg clears LuCI's index and module caches and reloads rpcd with SIGHUP", () => {
     const r = runLive("postinst-pkg");
     expect(r.status, r.stderr).toBe(0);
-    const calls = stubCalls(r.log);
+    const calls = stubCalls(r);
     expect(calls[0]).toMatch(/^rm -f \/tmp\/luci-indexcache/);
     expect(calls.slice(1)).toEqual(["rm -rf /tmp/luci-modulecache/", "killall -HUP rpcd"]);
     expect(existsSync(canary)).toBe(true);
@@ -256,17 +166,13 @@ describe("on a live router (IPKG_INSTROOT empty; commands stubbed)", () => {
   it("prerm-pkg changes nothing: the tunnel keeps running from network/firewall", () => {
     const r = runLive("prerm-pkg");
     expect(r.status, r.stderr).toBe(0);
-    expect(stubCalls(r.log)).toEqual([]);
+    expect(stubCalls(r)).toEqual([]);
   });
 
   it("postrm only clears LuCI's caches and reloads rpcd, after the files are gone", () => {
-    writeFileSync(log, "");
-    const r = spawnSync("/bin/sh", ["-c", `"$1" remove`, "sh", writeTemp("postrm", controlText(ipk, "postrm")!)], {
-      encoding: "utf8",
-      env: { PATH: `${join(dir, "bin")}:/usr/bin:/bin`, IPK_TEST_LOG: log, IPKG_INSTROOT: "" },
-    });
+    const r = area.live("postrm", controlText(ipk, "postrm")!, "exec");
     expect(r.status, r.stderr).toBe(0);
-    const calls = stubCalls(readFileSync(log, "utf8").split("\n").filter(Boolean));
+    const calls = stubCalls(r);
     expect(calls.map((c) => c.split(" ")[0])).toEqual(["rm", "rm", "killall"]);
     expect(calls[2]).toBe("killall -HUP rpcd");
   });
@@ -280,7 +186,7 @@ describe("on a live router (IPKG_INSTROOT empty; commands stubbed)", () => {
       expect(code, name).not.toMatch(/\b(uci|ubus|wg|ifdown|ifup|fw4|nft)\b|\/etc\/config|network|firewall/);
     }
     for (const name of ["postinst-pkg", "prerm-pkg", "postrm"]) {
-      expect(stubCalls(runLive(name).log).filter((c) => forbidden.test(c)), name).toEqual([]);
+      expect(stubCalls(runLive(name)).filter((c) => forbidden.test(c)), name).toEqual([]);
     }
   });
 });

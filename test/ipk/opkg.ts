@@ -5,12 +5,25 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readIpk as readPackage, tarMembers as readTar } from "../../scripts/ipk/read.mjs";
+import { PACKAGES as packages } from "../../scripts/package.mjs";
 import { removeTempDir, tempDir as newTempDir } from "../lib/temp.mjs";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 export const ROOT = join(REPO, "build/root");
 export const PKG = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { name: string; version: string; license: string; author: string; homepage?: string };
 export const IPK_NAME = `${PKG.name}_${PKG.version}_all.ipk`;
+
+/** The packages make builds (scripts/package.mjs). */
+export interface Package {
+  name: string;
+  root: string; // relative to the repository
+  built: string;
+  control: string;
+  scripts: string;
+  budget: number; // bytes
+}
+export const PACKAGES: Package[] = packages;
+export const packageNamed = (name: string): Package => PACKAGES.find((p) => p.name === name)!;
 
 export interface TarMember {
   name: string;
@@ -74,15 +87,19 @@ export function removeTemps(): void {
 }
 
 /**
- * Builds the package into a fresh temporary directory and returns its path: the .ipk,
- * or with `script: "build-apk"` the .apk.
+ * Builds a package (the app's unless `package` names another) into a fresh temporary
+ * directory and returns its path: the .ipk, or with `script: "build-apk"` the .apk.
+ * `root` replaces the package's tree.
  */
-export function buildInto(opts: { env?: Record<string, string | undefined>; root?: string; umask?: string; script?: "build-ipk" | "build-apk" } = {}): string {
+export function buildInto(
+  opts: { env?: Record<string, string | undefined>; root?: string; umask?: string; script?: "build-ipk" | "build-apk"; package?: string } = {},
+): string {
   const script = opts.script ?? "build-ipk";
   const out = tempDir(`wgmgr-${script}-`);
   const env = { ...process.env, ...opts.env };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  const args = [join(REPO, `scripts/${script}.mjs`), "--quiet", "--out", out, "--root", opts.root ?? ROOT];
+  const args = [join(REPO, `scripts/${script}.mjs`), "--quiet", "--out", out, "--package", opts.package ?? PKG.name];
+  if (opts.root) args.push("--root", opts.root);
   const r = opts.umask
     ? spawnSync("sh", ["-c", `umask ${opts.umask} && exec "$0" "$@"`, process.execPath, ...args], { env, encoding: "utf8" })
     : spawnSync(process.execPath, args, { env, encoding: "utf8" });
@@ -92,10 +109,10 @@ export function buildInto(opts: { env?: Record<string, string | undefined>; root
   return join(out, files[0]);
 }
 
-/** build/root must exist (the views and menu may still be missing: that is fine). */
+/** Every package's tree must exist (the views and menu may still be missing: that is fine). */
 export function ensureBuilt(): void {
-  if (!existsSync(join(ROOT, "usr/libexec/rpcd/wgmgr"))) {
-    execFileSync("make", ["--no-print-directory", "plugin", "views", "static"], { cwd: REPO, stdio: "inherit" });
+  if (PACKAGES.some((p) => !existsSync(join(REPO, p.root, p.built)))) {
+    execFileSync("make", ["--no-print-directory", "plugin", "views", "static", "i18n"], { cwd: REPO, stdio: "inherit" });
   }
 }
 

@@ -3,13 +3,12 @@
 // menu, ACL and views refer to, its size budget, and byte-for-byte reproducibility.
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildInto, commitTime, controlText, ensureBuilt, IPK_NAME, type Ipk, parseControl, PKG, readIpk, removeTemps, REPO, ROOT, type TarMember, tempDir } from "./opkg";
-// @ts-expect-error plain JavaScript module
-import { SIZE_BUDGET } from "../../scripts/package.mjs";
+import { expectedMtime, expectGnuOwned, expectGzipN, expectTarOrder, ipkgBuildReference, scrambledCopy } from "./checks";
+import { buildInto, controlText, ensureBuilt, IPK_NAME, type Ipk, packageNamed, parseControl, PKG, readIpk, removeTemps, REPO, ROOT, type TarMember, tempDir } from "./opkg";
 
 const DEPENDS = ["luci-base", "rpcd", "lua", "libuci-lua", "wireguard-tools", "kmod-wireguard"];
 const CONTROL_MEMBERS = ["./", "./control", "./postinst", "./postinst-pkg", "./postrm", "./prerm", "./prerm-pkg"];
@@ -23,7 +22,7 @@ const LUCI_BASE_MODULES = new Set([
 const DEPENDENCY_OBJECTS = new Set(["session", "uci", "file", "rc", "luci", "luci-rpc", "system", "service", "network", "network.device", "network.wireless", "iwinfo"]);
 
 /** The size budget `make size` enforces (scripts/package.mjs). */
-const CEILING = SIZE_BUDGET;
+const CEILING = packageNamed(PKG.name).budget;
 
 let file: string;
 let bytes: Buffer;
@@ -58,23 +57,6 @@ function rootTree(): Map<string, { dir: boolean; data?: Buffer }> {
   return out;
 }
 
-/** gzip -n: no file name (FLG 0) and MTIME 0 in the header. */
-function expectGzipN(buf: Buffer, what: string) {
-  expect([buf[0], buf[1], buf[2]], `${what}: gzip magic, deflate`).toEqual([0x1f, 0x8b, 8]);
-  expect(buf[3], `${what}: no FNAME/FCOMMENT flags`).toBe(0);
-  expect(buf.readUInt32LE(4), `${what}: MTIME 0`).toBe(0);
-}
-
-function expectGnuOwned(members: TarMember[], mtime: number, what: string) {
-  for (const m of members) {
-    expect(m.magic, `${what} ${m.name}: GNU magic`).toBe("ustar  \0");
-    expect(m.checksumOk, `${what} ${m.name}: checksum`).toBe(true);
-    expect([m.uid, m.gid], `${what} ${m.name}: owner 0:0`).toEqual([0, 0]);
-    expect([m.uname, m.gname], `${what} ${m.name}: numeric owner, no names`).toEqual(["", ""]);
-    expect(m.mtime, `${what} ${m.name}: SOURCE_DATE_EPOCH mtime`).toBe(mtime);
-  }
-}
-
 describe("layout (ipkg-build's, read the way opkg reads it)", () => {
   it("is named <Package>_<Version>_all.ipk", () => {
     expect(file.endsWith("/" + IPK_NAME)).toBe(true);
@@ -90,61 +72,22 @@ describe("layout (ipkg-build's, read the way opkg reads it)", () => {
   });
 
   it("owns everything as 0:0 (numeric, no names) with the last commit's time as mtime", () => {
-    const env = process.env.SOURCE_DATE_EPOCH;
-    const mtime = env ? Number(env) : (commitTime() ?? 0);
+    const mtime = expectedMtime();
     expectGnuOwned(ipk.outer, mtime, "outer");
     expectGnuOwned(ipk.control, mtime, "control");
     expectGnuOwned(ipk.data, mtime, "data");
   });
 
   it("lists names sorted as tar --sort=name does (each directory's entries bytewise, depth first)", () => {
-    const key = (n: string) => n.replace(/^\.\//, "").replace(/\/$/, "").split("/");
-    const cmp = (a: string, b: string) => {
-      const [x, y] = [key(a), key(b)];
-      for (let i = 0; i < Math.min(x.length, y.length); i++) {
-        const c = Buffer.compare(Buffer.from(x[i]), Buffer.from(y[i]));
-        if (c) return c;
-      }
-      return x.length - y.length;
-    };
-    const names = ipk.data.map((m) => m.name);
-    expect(names[0]).toBe("./");
-    expect(names.slice(1)).toEqual([...names.slice(1)].sort(cmp));
+    expectTarOrder(ipk.data.map((m) => m.name));
     expect(ipk.control.map((m) => m.name)).toEqual(CONTROL_MEMBERS);
   });
 
   it("is byte-identical to what ipkg-build's tar/gzip commands make of the same package directory", () => {
-    // Unpack into an ipkg-build package directory (tree + CONTROL/) with GNU tar, then
-    // run the commands ipkg-build runs (scripts/ipkg-build: data tar excluding CONTROL,
-    // Installed-Size from the uncompressed data tar, control tar, outer tar).
-    const t = tempDir("wgmgr-ipkg-build-");
-    const pkgDir = join(t, "pkg");
-    const work = join(t, "work");
-    mkdirSync(join(pkgDir, "CONTROL"), { recursive: true });
-    mkdirSync(work);
-    writeFileSync(join(t, "data.tar.gz"), ipk.dataGz);
-    writeFileSync(join(t, "control.tar.gz"), ipk.controlGz);
-    execFileSync("tar", ["-xpzf", join(t, "data.tar.gz"), "-C", pkgDir]);
-    execFileSync("tar", ["-xpzf", join(t, "control.tar.gz"), "-C", join(pkgDir, "CONTROL")]);
-    const epoch = String(ipk.outer[0].mtime);
-    const tarOpts = `--format=gnu --numeric-owner --owner=0 --group=0 --sort=name --mtime=@${epoch}`;
-    const script = `
-      set -e
-      cd "$PKG"
-      echo CONTROL > "$WORK/tarX"
-      tar -X "$WORK/tarX" ${tarOpts} -cpf - . | gzip -n - > "$WORK/data.tar.gz"
-      size=$(zcat < "$WORK/data.tar.gz" | wc -c)
-      sed -i -e "s/^Installed-Size: .*/Installed-Size: $size/" CONTROL/control
-      ( cd CONTROL && tar ${tarOpts} -cf - . | gzip -n - > "$WORK/control.tar.gz" )
-      rm "$WORK/tarX"
-      echo "2.0" > "$WORK/debian-binary"
-      chmod 0644 "$WORK/debian-binary" "$WORK/data.tar.gz" "$WORK/control.tar.gz"
-      ( cd "$WORK" && tar ${tarOpts} -cf - ./debian-binary ./data.tar.gz ./control.tar.gz | gzip -n - > "$OUT" )`;
-    const out = join(t, "reference.ipk");
-    execFileSync("sh", ["-c", script], { env: { ...process.env, PKG: pkgDir, WORK: work, OUT: out, LC_ALL: "C" } });
-    expect(readFileSync(join(work, "data.tar.gz")).equals(ipk.dataGz), "data.tar.gz").toBe(true);
-    expect(readFileSync(join(work, "control.tar.gz")).equals(ipk.controlGz), "control.tar.gz").toBe(true);
-    expect(readFileSync(out).equals(bytes), "the whole .ipk").toBe(true);
+    const ref = ipkgBuildReference(ipk);
+    expect(ref.dataGz.equals(ipk.dataGz), "data.tar.gz").toBe(true);
+    expect(ref.controlGz.equals(ipk.controlGz), "control.tar.gz").toBe(true);
+    expect(ref.ipk.equals(bytes), "the whole .ipk").toBe(true);
   });
 
   it("is accepted by GNU tar at both levels", () => {
@@ -300,7 +243,7 @@ describe("data", () => {
     const heavy = size(buildInto({ root }));
     expect(heavy.status).toBe(1);
     expect(heavy.stdout).toContain("OVER by");
-    expect(heavy.stderr).toContain("over the budget");
+    expect(heavy.stderr).toContain(`${PKG.name}'s .ipk is over its budget`);
   });
 });
 
@@ -311,21 +254,8 @@ describe("reproducibility", () => {
 
   it("ignores the builder's umask and the modes the checkout left on the files", () => {
     expect(readFileSync(buildInto({ umask: "077" })).equals(bytes), "umask 077").toBe(true);
-    // A copy of build/root with private modes: 0700 directories, 0600 files, and the
-    // plugin without its exec bit. The package must come out the same.
-    const copy = join(tempDir("wgmgr-root-"), "root");
-    cpSync(ROOT, copy, { recursive: true });
-    const scramble = (p: string) => {
-      for (const name of readdirSync(p)) {
-        const q = join(p, name);
-        if (statSync(q).isDirectory()) {
-          scramble(q);
-          chmodSync(q, 0o700);
-        } else chmodSync(q, statSync(q).mode & 0o100 && !q.endsWith("/rpcd/wgmgr") ? 0o700 : 0o600);
-      }
-    };
-    scramble(copy);
-    chmodSync(copy, 0o700);
+    // A copy of build/root with private modes and the plugin without its exec bit.
+    const copy = scrambledCopy(ROOT, ["usr/libexec/rpcd/wgmgr"]);
     expect(readFileSync(buildInto({ root: copy })).equals(bytes), "scrambled modes").toBe(true);
   });
 
@@ -342,7 +272,7 @@ describe("reproducibility", () => {
     cpSync(join(REPO, "scripts/ipk"), join(repo, "scripts/ipk"), { recursive: true });
     cpSync(join(REPO, "package.json"), join(repo, "package.json"));
     const out = join(repo, "dist");
-    execFileSync(process.execPath, [join(repo, "scripts/build-ipk.mjs"), "--quiet", "--root", ROOT, "--out", out], {
+    execFileSync(process.execPath, [join(repo, "scripts/build-ipk.mjs"), "--quiet", "--package", PKG.name, "--root", ROOT, "--out", out], {
       env: { ...process.env, SOURCE_DATE_EPOCH: "", GIT_CEILING_DIRECTORIES: tmpdir() },
     });
     const p = readIpk(readFileSync(join(out, IPK_NAME)));
