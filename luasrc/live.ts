@@ -6,7 +6,7 @@ import { DevicePeer, formatEndpoint, renderDeviceConfig } from "./common/wgconf"
 import * as json from "./json";
 import { Model, Section, flag, list, num, opt } from "./model";
 import { isPeerEnabled } from "./plan";
-import { netmaskToPrefix, peersOf, wgInterface, wgInterfaces } from "./router";
+import { netmaskToPrefix, peerAllowedIps, peersOf, wgInterface, wgInterfaces } from "./router";
 import { CRONTABS, INITDIR, pause, readFile, run, runWithInput, shellQuote, writeFile } from "./system";
 
 export interface LivePeer {
@@ -52,6 +52,27 @@ export function parseDump(text: string): Record<string, LiveInterface> {
 export function readDump(): { interfaces: Record<string, LiveInterface>; available: boolean } {
   const r = run("wg show all dump");
   return { interfaces: r.ok ? parseDump(r.output) : {}, available: r.status !== 127 };
+}
+
+/** True when the running peers (keys and allowed IPs) are the configured, enabled ones. */
+export function inSync(m: Model, iface: string, live: LiveInterface): boolean {
+  const want: Record<string, string> = {};
+  let wanted = 0;
+  for (const p of peersOf(m, iface)) {
+    const key = opt(p, "public_key");
+    if (key === undefined || !isPeerEnabled(p)) continue;
+    want[key] = peerAllowedIps(p).map((c) => formatCidr(networkOf(c))).sort().join(",");
+    wanted++;
+  }
+  if (live.peers.length !== wanted) return false;
+  for (const lp of live.peers) {
+    const running = lp.allowedIps.map((a) => {
+      const c = parseCidr(a, true);
+      return c === undefined ? a : formatCidr(networkOf(c));
+    });
+    if (want[lp.publicKey] !== running.sort().join(",")) return false;
+  }
+  return true;
 }
 
 /** The wg(8) configuration netifd's handler would build from UCI for this interface. */
@@ -235,6 +256,26 @@ export function reload(what: "network" | "firewall", warnings: string[]): void {
   const cmd = what === "network" ? "ubus call network reload" : `${shellQuote(INITDIR + "/firewall")} reload`;
   const r = run(cmd, true);
   if (!r.ok) warnings.push(`Could not reload the ${what} (${cmd}): the change is saved and applies at the next restart.`);
+}
+
+/** The addresses a name resolves to (busybox nslookup's "Name:" answer), or [] when it does not. */
+export function resolveHost(name: string): string[] {
+  const r = run(`nslookup ${shellQuote(name)}`);
+  const out: string[] = [];
+  let answer = false;
+  for (const [line] of string.gmatch(r.output, "[^\n]+")) {
+    if (string.find(line, "^Name:")[0] !== undefined) answer = true;
+    // "Address: 192.0.2.1" (busybox 1.30+) or "Address 1: 192.0.2.1 name" (older)
+    const [addr] = string.match(line, "^Address[%s%d]*:%s*([%x:.]+)");
+    if (answer && addr !== undefined && parseAddress(addr) !== undefined) out.push(addr);
+  }
+  return out;
+}
+
+/** Whether the WAN has an IPv6 address (netifd's wan6). */
+export function wanHasIpv6(): boolean {
+  const r = run("ubus call network.interface.wan6 status");
+  return r.ok && string.find(r.output, '"ipv6%-address"%s*:%s*%[%s*{')[0] !== undefined;
 }
 
 /** The device the router's own IPv4 default route leaves through, if it has one. */

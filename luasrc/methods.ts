@@ -19,10 +19,14 @@ import {
   checkPort,
   checkSubnet,
   isUciName,
+  Destination,
+  formatDestination,
+  parseDestination,
   Problem,
   splitList,
   trimName,
 } from "./common/validate";
+import { accessOf, describeAccess } from "./access";
 import { configFileName, formatEndpoint, renderClientConfig } from "./common/wgconf";
 import { QuickConfig, parseWgQuick } from "./common/wgquick";
 import { DefaultRoute, planImport } from "./import";
@@ -31,7 +35,8 @@ import { check, fail } from "./errors";
 import { lazyList } from "./json";
 import { generateKeys, publicKeyOf } from "./keys";
 import { loadModel, mutate, stagedFor } from "./apply";
-import { LiveInterface, LivePeer, defaultRouteDevice, readDump, scheduleWatchdog, syncInterface, wanAddress } from "./live";
+import { LiveInterface, LivePeer, defaultRouteDevice, inSync, readDump, resolveHost, scheduleWatchdog, syncInterface, wanAddress, wanHasIpv6 } from "./live";
+import { diagnose } from "./diagnose";
 import { Model, Section, flag, list, num, opt } from "./model";
 import {
   DEFAULT_PORT,
@@ -57,7 +62,7 @@ import {
   siteNetworks,
 } from "./plan";
 import { interfaceAddresses, interfaceRole, lanAddresses, lanSubnets, otherNetworks, peerAllowedIps, peersOf, wgInterface, wgInterfaces, zoneByName } from "./router";
-import { CONFDIR, fileExists } from "./system";
+import { CONFDIR, MODULES, fileExists } from "./system";
 
 // ---- readers of the arguments (see args.ts) -------------------------------------------------
 
@@ -133,6 +138,7 @@ const peerRef = requiredStr;
 
 function peerView(m: Model, iface: Section, p: Section): Reply {
   const meta = m.section("wgmgr", p.name);
+  const acc = accessOf(m, p);
   const allowed = peerAllowedIps(p);
   const hosts = hostAddresses(p).map((c) => formatCidr(c));
   return {
@@ -148,6 +154,9 @@ function peerView(m: Model, iface: Section, p: Section): Reply {
     keepalive: num(p, "persistent_keepalive") ?? 0,
     // Where the router dials this peer (a relay), if it does.
     endpoint: configuredEndpoint(p),
+    access: acc.mode,
+    access_to: acc.to.map((d) => formatDestination(d)),
+    access_text: describeAccess(acc),
     enabled: isPeerEnabled(p),
     preshared_key: opt(p, "preshared_key") !== undefined,
     private_key_kept: opt(p, "private_key") !== undefined,
@@ -283,27 +292,6 @@ function splitTunnelNote(m: Model, tunnel: Tunnel | undefined, warnings: string[
 }
 
 // ---- the methods -----------------------------------------------------------------------
-
-/** True when the running peers (keys and allowed IPs) are the configured, enabled ones. */
-function inSync(m: Model, iface: string, live: LiveInterface): boolean {
-  const want: Record<string, string> = {};
-  let wanted = 0;
-  for (const p of peersOf(m, iface)) {
-    const key = opt(p, "public_key");
-    if (key === undefined || !isPeerEnabled(p)) continue;
-    want[key] = peerAllowedIps(p).map((c) => formatCidr(networkOf(c))).sort().join(",");
-    wanted++;
-  }
-  if (live.peers.length !== wanted) return false;
-  for (const lp of live.peers) {
-    const running = lp.allowedIps.map((a) => {
-      const c = parseCidr(a, true);
-      return c === undefined ? a : formatCidr(networkOf(c));
-    });
-    if (want[lp.publicKey] !== running.sort().join(",")) return false;
-  }
-  return true;
-}
 
 /** A peer is online when its latest handshake is recent (WireGuard re-keys every 2 minutes). */
 const ONLINE_SECONDS = 180;
@@ -536,6 +524,25 @@ const setup = method(
     }),
 );
 
+/**
+ * What a device may reach: "lan", "internet", "router", or destinations (a host or network,
+ * with ports and tcp/udp if limited), one per list entry (commas separate ports in them).
+ */
+const access: Reader<string | Destination[] | undefined> = (args, field) => {
+  const v = args[field];
+  if (v === "lan" || v === "internet" || v === "router") return v;
+  const raw = strList(args, field);
+  if (raw === undefined) return undefined;
+  const out: Destination[] = [];
+  for (const text of raw) {
+    const d = parseDestination(trimName(text));
+    if (!("net" in d)) return fail(d.code, d.message, field);
+    out.push(d);
+  }
+  if (out.length === 0) fail("INVALID_ACCESS", 'Give "lan", "internet", "router" or the destinations the device may reach.', field);
+  return out;
+};
+
 /** What add_peer and update_peer both take about a device. */
 const peerArgs = {
   interface: arg(ifaceName, "wg0"),
@@ -546,6 +553,7 @@ const peerArgs = {
   keepalive: arg(keepalive, 25),
   preshared_key: arg(bool, true),
   dns: arg(dnsList, ["192.168.1.1"]),
+  access: arg(access, "lan"),
 };
 
 const add_peer = method(
@@ -603,6 +611,7 @@ const update_peer = method(
 
 /** The part of a request about a device, as the planners take it. */
 function peerRequest(req: {
+  access?: string | Destination[];
   interface: string;
   name?: string;
   address?: string;
@@ -621,6 +630,7 @@ function peerRequest(req: {
     keepalive: req.keepalive,
     dns: req.dns,
     disabled: req.enabled === undefined ? undefined : !req.enabled,
+    access: req.access,
   };
 }
 
@@ -747,6 +757,33 @@ const import_ = method(
     }),
 );
 
+/** What is wrong with an interface, and the call that fixes each finding (diagnose.ts). */
+const diagnose_ = method({ interface: arg(ifaceName, "wg0") }, ({ interface: ifn }, session) => {
+  // The configuration as the session sees it (a fix it staged shows as fixed), the
+  // running system as it is.
+  const { model: m } = loadModel(session);
+  const iface = requireInterface(m, ifn);
+  const dump = readDump();
+  const live = dump.interfaces[ifn];
+  const server = interfaceRole(m, ifn) === "server";
+  const host = opt(m.section("wgmgr", ifn), "endpoint_host");
+  const hostAddr = host !== undefined ? parseAddress(host) : undefined;
+  const wan = server ? wanAddress() : undefined;
+  const findings = diagnose(m, iface, {
+    live,
+    inSync: live !== undefined ? inSync(m, ifn, live) : undefined,
+    wgAvailable: dump.available,
+    kmod: live !== undefined || fileExists(`${MODULES}/wireguard`),
+    wan,
+    // Forks only where a check needs the answer.
+    wanIpv6: server && (hostAddr?.family === 6 || (hostAddr?.family === 4 && wan === undefined)) ? wanHasIpv6() : false,
+    resolved: server && host !== undefined && hostAddr === undefined ? resolveHost(host) : undefined,
+    dhcpOffOnLan: findIn("dhcp", "dhcp", (x) => x.interface === "lan" && x.ignore === "1") !== undefined,
+    now: os.time(),
+  });
+  return { interface: ifn, findings: lazyList(findings.length, (i) => findings[i]) };
+});
+
 /** Every method of the ubus object, with its arguments (args.ts). */
 export const METHODS: Record<string, Method> = {
   status,
@@ -762,4 +799,5 @@ export const METHODS: Record<string, Method> = {
   sync,
   teardown,
   import: import_,
+  diagnose: diagnose_,
 };

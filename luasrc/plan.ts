@@ -19,7 +19,8 @@ import {
   sameAddress,
   sizeOf,
 } from "./common/ip";
-import { foldCase } from "./common/validate";
+import { Destination, foldCase } from "./common/validate";
+import { accessNetworks, needsPolicy, planAccess, storedAccess } from "./access";
 import { fail } from "./errors";
 import { Model, Section, flag, list, num, opt } from "./model";
 import {
@@ -228,6 +229,7 @@ export function planHandshakeRule(m: Model, iface: string, port: number, warning
   m.set("firewall", name, "proto", "udp");
   m.set("firewall", name, "dest_port", port);
   m.set("firewall", name, "target", "ACCEPT");
+  m.set("firewall", name, "enabled", undefined); // a rule switched off by hand is on again
 }
 
 /** Puts the interface in the LAN zone, or in a zone of its own that may reach lan and wan. */
@@ -236,9 +238,12 @@ export function planZone(m: Model, iface: string, mode: ZoneMode, warnings: stri
   const joined = opt(m.section("wgmgr", iface), "zone_joined");
   const ownZone = owned.zone(iface);
   if (mode === "lan") {
+    if (needsPolicy(m, iface)) {
+      fail("ACCESS_NEEDS_OWN_ZONE", `Some devices of ${iface} may reach only part of the network: that needs a zone of its own, the LAN zone would let them reach everything.`, "zone");
+    }
     // The own zone and what refers to it (fw4 drops a section naming a missing zone).
     for (const s of m.sections("firewall")) {
-      if (isOwnedBy(s.name, iface) && (s.type === "zone" || s.type === "forwarding" || s.name === owned.hub(iface))) m.remove("firewall", s.name);
+      if (isOwnedBy(s.name, iface) && (s.type === "zone" || s.type === "forwarding")) m.remove("firewall", s.name);
     }
     const lan = zoneByName(m, "lan");
     if (lan === undefined) fail("NO_LAN_ZONE", 'There is no firewall zone "lan" to join: use zone "own".', "zone");
@@ -250,6 +255,7 @@ export function planZone(m: Model, iface: string, mode: ZoneMode, warnings: stri
       m.set("firewall", lan.name, "network", [...members, iface]);
       m.set("wgmgr", iface, "zone_joined", "lan");
     }
+    planAccess(m, iface);
     return;
   }
   if (joined !== undefined) leaveZone(m, iface, joined);
@@ -263,34 +269,18 @@ export function planZone(m: Model, iface: string, mode: ZoneMode, warnings: stri
   m.create("firewall", ownZone, "zone");
   m.set("firewall", ownZone, "name", iface);
   m.set("firewall", ownZone, "network", [iface]);
-  m.set("firewall", ownZone, "input", "ACCEPT");
   m.set("firewall", ownZone, "output", "ACCEPT");
   m.set("firewall", ownZone, "forward", "REJECT");
-  // The zone's forward policy (REJECT) covers tunnel-to-tunnel traffic: the hub rule lets
-  // devices and sites reach each other, as they do in the lan zone (FINDINGS.md c).
-  const hub = owned.hub(iface);
-  m.create("firewall", hub, "rule");
-  m.set("firewall", hub, "name", `wgmgr-${iface}-hub`);
-  m.set("firewall", hub, "src", iface);
-  m.set("firewall", hub, "dest", iface);
-  m.set("firewall", hub, "proto", "all");
-  m.set("firewall", hub, "target", "ACCEPT");
-  const forwardings: [string, string][] = [
-    [iface, "lan"],
-    [iface, "wan"],
-    ["lan", iface],
-  ];
-  for (const [src, dest] of forwardings) {
-    const name = owned.forwarding(iface, src, dest);
-    const other = src === iface ? dest : src;
-    if (zoneByName(m, other) === undefined) {
-      m.remove("firewall", name);
-      continue;
-    }
-    m.create("firewall", name, "forwarding");
-    m.set("firewall", name, "src", src);
-    m.set("firewall", name, "dest", dest);
+  // The LAN may reach the tunnel's devices; what the devices may reach (the forwardings to
+  // lan and wan, or rules per device), and the zone's input, is access.ts's.
+  const fromLan = owned.forwarding(iface, "lan", iface);
+  if (zoneByName(m, "lan") === undefined) m.remove("firewall", fromLan);
+  else {
+    m.create("firewall", fromLan, "forwarding");
+    m.set("firewall", fromLan, "src", "lan");
+    m.set("firewall", fromLan, "dest", iface);
   }
+  planAccess(m, iface);
 }
 
 function leaveZone(m: Model, iface: string, zoneName: string): void {
@@ -364,6 +354,8 @@ export interface PeerRequest {
   disabled?: boolean;
   presharedKey?: string; // a new key
   removePresharedKey?: boolean;
+  /** "lan", "internet", "router", or the destinations it may reach (access.ts). */
+  access?: string | Destination[];
 }
 
 /** Section names stay stable across renames: "<iface>_<ascii name>" or "<iface>_peer<N>". */
@@ -487,6 +479,7 @@ export function planAddPeer(m: Model, req: PeerRequest & { name: string }, keys:
   m.create("wgmgr", id, "peer");
   m.set("wgmgr", id, "interface", req.iface);
   planClientSide(m, id, req);
+  planAccess(m, req.iface);
   return p;
 }
 
@@ -538,6 +531,18 @@ function planClientSide(m: Model, id: string, req: PeerRequest): void {
     m.set("wgmgr", id, "tunnel", "full");
   }
   if (req.dns !== undefined) m.set("wgmgr", id, "dns", req.dns);
+  if (req.access !== undefined) {
+    const { mode, to } = storedAccess(req.access);
+    if (mode !== "lan" && opt(m.section("wgmgr", req.iface), "zone") !== "own") {
+      fail(
+        "ACCESS_NEEDS_OWN_ZONE",
+        `${req.iface} is in the LAN zone, where every device reaches the whole LAN: limiting a device needs a zone of its own. Move the tunnel with setup (zone "own"); devices keep their access.`,
+        "access",
+      );
+    }
+    m.set("wgmgr", id, "access", mode === "lan" ? undefined : mode);
+    m.set("wgmgr", id, "access_to", to);
+  }
 }
 
 export function planUpdatePeer(m: Model, ref: string, req: PeerRequest): Section {
@@ -566,14 +571,23 @@ export function planUpdatePeer(m: Model, ref: string, req: PeerRequest): Section
     m.set("wgmgr", id, "interface", req.iface);
   }
   planClientSide(m, id, req);
+  planAccess(m, req.iface);
   return p;
 }
 
 export function planRemovePeer(m: Model, iface: string, ref: string): Section {
   requireInterface(m, iface);
+  // wgmgr's record of a device whose network section is gone (a removal cut short
+  // between the two files; diagnose offers this): the record goes.
+  const record = m.section("wgmgr", ref);
+  if (findPeers(m, iface, ref).length === 0 && record !== undefined && record.type === "peer" && opt(record, "interface") === iface) {
+    m.remove("wgmgr", ref);
+    return record;
+  }
   const p = requirePeer(m, iface, ref);
   m.remove("network", p.name);
   m.remove("wgmgr", p.name);
+  planAccess(m, iface);
   return p;
 }
 
@@ -603,7 +617,11 @@ export function clientAllowedIps(m: Model, iface: Section, peer: Section): strin
   const meta = m.section("wgmgr", peer.name);
   const mode = opt(meta, "tunnel") ?? "full";
   if (mode === "custom") return list(meta, "client_allowed_ips");
-  if (mode === "split") return splitAllowedIps(m, iface, peer);
+  if (mode === "split") {
+    // A device that may reach only part of the network routes only that part.
+    const limited = accessNetworks(m, iface, peer);
+    return limited !== undefined ? limited.map((c) => formatCidr(c)) : splitAllowedIps(m, iface, peer);
+  }
   return ["0.0.0.0/0", "::/0"];
 }
 

@@ -23,6 +23,7 @@ export const owned = {
   route: (iface: string, n: number): string => `wgmgr_${iface}_route${n}`,
   masquerade: (iface: string, family: 4 | 6): string => `wgmgr_${iface}_masq${family === 6 ? "6" : ""}`,
   hub: (iface: string): string => `wgmgr_${iface}_hub`,
+  reject: (iface: string): string => `wgmgr_${iface}_reject`,
 };
 
 export function isOwnedBy(section: string, iface: string): boolean {

@@ -9,6 +9,8 @@ export const CONFDIR = os.getenv("WGMGR_CONFDIR");
 export const RUNDIR = os.getenv("WGMGR_RUNDIR") ?? "/var/run";
 /** procd's init scripts; tests point it at recording stand-ins. */
 export const INITDIR = os.getenv("WGMGR_INITDIR") ?? "/etc/init.d";
+/** The kernel's loaded modules (kmod-wireguard shows as wireguard). */
+export const MODULES = os.getenv("WGMGR_MODULES") ?? "/sys/module";
 /** busybox crond's crontabs (the watchdog's schedule lives in root's). */
 export const CRONTABS = os.getenv("WGMGR_CRONTABS") ?? "/etc/crontabs";
 

@@ -361,3 +361,79 @@ export function splitList(value: string | string[]): string[] {
   }
   return out;
 }
+
+// ---- per-device access (S6) ------------------------------------------------------------
+
+/** One place a device may reach: a host or network, optionally only some ports of TCP or UDP. */
+export interface Destination {
+  net: Cidr;
+  /** Ports and ranges ("445", "8000-8080"), when limited. */
+  ports: string[];
+  /** "tcp" or "udp" when limited to one; both when only ports are given. */
+  proto?: "tcp" | "udp";
+}
+
+function parsePorts(text: string): string[] | undefined {
+  const out: string[] = [];
+  for (const part of text.split(",")) {
+    const range = part.split("-");
+    if (range.length > 2) return undefined;
+    // (No array of maybe-undefined numbers: in Lua a nil would end the array.)
+    const lo = parseDecimal(range[0], 65535);
+    const hi = range.length === 2 ? parseDecimal(range[1], 65535) : lo;
+    if (lo === undefined || hi === undefined || lo === 0 || lo > hi) return undefined;
+    out.push(range.length === 2 ? `${lo}-${hi}` : `${lo}`);
+  }
+  return out;
+}
+
+/**
+ * Reads a destination as written in a device's access list: "10.0.0.2",
+ * "192.168.1.0/24:80,443/tcp", "10.0.0.5:445/tcp", "10.0.0.9:53", "[fd00::5]:445/tcp",
+ * "fd00:1::/64". Ports without a protocol mean TCP and UDP.
+ */
+export function parseDestination(text: string): Destination | Problem {
+  const bad = problem(
+    "INVALID_ACCESS",
+    `"${text}" is not a destination: write a host or network, optionally with ports and tcp or udp, like 192.168.1.5, 192.168.1.0/24:80,443/tcp or [fd00::5]:445/tcp.`,
+  );
+  let t = text;
+  let proto: "tcp" | "udp" | undefined;
+  const tail = t.substring(t.length - 4).toLowerCase();
+  if (tail === "/tcp" || tail === "/udp") {
+    proto = tail === "/tcp" ? "tcp" : "udp";
+    t = t.substring(0, t.length - 4);
+  }
+  let where = t;
+  let ports: string[] = [];
+  if (t.charAt(0) === "[") {
+    const close = t.indexOf("]");
+    if (close < 0) return bad;
+    where = t.substring(1, close);
+    const rest = t.substring(close + 1);
+    if (rest !== "") {
+      if (rest.charAt(0) !== ":") return bad;
+      const p = parsePorts(rest.substring(1));
+      if (p === undefined) return bad;
+      ports = p;
+    }
+  } else if (t.indexOf(":") >= 0 && t.indexOf(":") === t.split(":")[0].length && t.split(":").length === 2) {
+    // IPv4 with ports: exactly one colon (an IPv6 address with ports needs brackets).
+    where = t.split(":")[0];
+    const p = parsePorts(t.split(":")[1]);
+    if (p === undefined) return bad;
+    ports = p;
+  }
+  const p = checkSubnet(where);
+  if (p !== undefined) return p.code === "INVALID_ADDRESS" ? bad : p;
+  const net = parseCidr(where, true) as Cidr;
+  if (net.prefix === 0) return problem("INVALID_ACCESS", `"${text}" is everything: give the device access "internet" or "lan" instead.`);
+  return { net, ports, proto };
+}
+
+/** A destination written back the way parseDestination reads it. */
+export function formatDestination(d: Destination): string {
+  const where = d.net.prefix === maxPrefix(d.net.addr.family) ? formatAddress(d.net.addr) : formatCidr(d.net);
+  const ports = d.ports.length > 0 ? (d.net.addr.family === 6 ? `[${where}]:` : `${where}:`) + d.ports.join(",") : where;
+  return ports + (d.proto !== undefined ? `/${d.proto}` : "");
+}

@@ -34,7 +34,7 @@ describe("list", () => {
   test("advertises every method with an object signature, as rpcd requires", () => {
     const r = router();
     const sig = r.list();
-    const methods = ["status", "get", "defaults", "setup", "add_peer", "update_peer", "remove_peer", "peer_config", "add_route", "remove_route", "sync", "teardown", "import"];
+    const methods = ["status", "get", "defaults", "setup", "add_peer", "update_peer", "remove_peer", "peer_config", "add_route", "remove_route", "sync", "teardown", "import", "diagnose"];
     expect(Object.keys(sig).sort()).toEqual([...methods].sort());
     for (const m of methods) {
       expect(typeof sig[m]).toBe("object");

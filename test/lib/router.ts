@@ -35,6 +35,8 @@ export interface RouterOptions {
   live?: boolean;
   /** The WAN's IPv4 address that `ubus call network.interface.wan status` reports (with `live`). */
   wan?: string;
+  /** Names the router's nslookup resolves ({ name: address }). */
+  dns?: Record<string, string>;
   /** Extra environment; merged over the defaults. */
   env?: Record<string, string>;
 }
@@ -55,7 +57,7 @@ export class TestRouter {
     for (const f of readdirSync(DEFAULTS)) copyFileSync(join(DEFAULTS, f), join(this.confdir, f));
     for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(this.confdir, name), text);
     this.env = {
-      ...simEnv(this.dir, { live: opts.live, wan: opts.wan }),
+      ...simEnv(this.dir, { live: opts.live, wan: opts.wan, dns: opts.dns }),
       LUA_PATH: join(REPO, "test/lua/?.lua") + ";;",
       WGMGR_CONFDIR: this.confdir,
       WGMGR_RUNDIR: this.rundir,

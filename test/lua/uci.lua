@@ -856,6 +856,9 @@ end
 
 local function uci_commit(ctx, p)
 	if not p.path then throw(ERR_INVAL) end
+	-- Tests of interrupted changes (not libuci's): the process dies as a kill -9 would,
+	-- just before it commits this config, after the configs it committed before.
+	if os.getenv("UCI_TEST_DIE_BEFORE_COMMIT") == p.name then os.exit(137) end
 	if not exists(p.path) then -- libuci opens the file with O_CREAT
 		local f = io.open(p.path, "ab")
 		if not f then throw(ERR_IO) end

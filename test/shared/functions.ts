@@ -41,6 +41,10 @@ export const FUNCTIONS: Record<string, (...args: any[]) => unknown> = {
   checkHost: (s: string) => code(v.checkHost(s)),
   utf8Length: (s: string) => v.utf8Length(s),
   trimName: (s: string) => v.trimName(s),
+  parseDestination: (s: string) => {
+    const d = v.parseDestination(s);
+    return "net" in d ? v.formatDestination(d) : d.code;
+  },
   foldCase: (s: string) => v.foldCase(s),
   isValidText: (s: string) => v.isValidText(s),
   splitList: (x: string | string[]) => v.splitList(x),

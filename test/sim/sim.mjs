@@ -37,17 +37,22 @@ function realWg() {
 /**
  * Environment for running the plugin against this simulated router, whose state lives in
  * the directory `dir`: its `wg`, `ip`, `ubus`, `logger` and /etc/init.d first, every call
- * recorded in <dir>/commands.log, root's crontab in <dir>/crontabs. With `live`,
+ * recorded in <dir>/commands.log, root's crontab in <dir>/crontabs, the kernel's modules in
+ * <dir>/modules (wireguard loaded), names resolved from `dns` ({ name: address }). With `live`,
  * interfaces run here (<dir>/live) as netifd would run them; without, nothing runs (the
  * shell front ends answer alone, which costs no more than the real tools). `wan`: the
  * WAN's IPv4 address.
  */
-export function simEnv(dir, { live = false, wan } = {}) {
+export function simEnv(dir, { live = false, wan, dns } = {}) {
   const wg = realWg();
+  // The kernel's WireGuard module is loaded (a directory the plugin looks for).
+  mkdirSync(join(dir, "modules/wireguard"), { recursive: true });
   return {
     PATH: `${SIM_BIN}${delimiter}${process.env.PATH ?? "/usr/bin:/bin"}`,
     WGMGR_INITDIR: join(HERE, "init.d"),
     WGMGR_CRONTABS: join(dir, "crontabs"),
+    WGMGR_MODULES: join(dir, "modules"),
+    ...(dns ? { WGMGR_SIM_DNS: Object.entries(dns).map(([n, a]) => `${n}=${a}`).join(",") } : {}),
     WGMGR_SIM_LOG: join(dir, "commands.log"),
     ...(live ? { WGMGR_SIM_LIVE: join(dir, "live") } : {}),
     ...(wan ? { WGMGR_SIM_WAN: wan } : {}),
@@ -336,8 +341,13 @@ function ubus([cmd, path, method]) {
   const confdir = process.env.WGMGR_CONFDIR;
   if (cmd !== "call") process.exit(1);
   const iface = path?.startsWith("network.interface.") ? path.slice("network.interface.".length) : undefined;
-  if (iface === "wan" && method === "status") {
-    out(JSON.stringify({ up: true, pending: false, proto: "dhcp", "ipv4-address": [{ address: process.env.WGMGR_SIM_WAN ?? "203.0.113.7", mask: 24 }] }));
+  if (iface === "wan6" && method === "status") {
+    const v6 = process.env.WGMGR_SIM_WAN6;
+    out(JSON.stringify({ up: !!v6, pending: false, proto: "dhcpv6", "ipv6-address": v6 ? [{ address: v6, mask: 64 }] : [] }));
+  } else if (iface === "wan" && method === "status") {
+    // WGMGR_SIM_WAN=none: a WAN without an IPv4 address.
+    const v4 = process.env.WGMGR_SIM_WAN ?? "203.0.113.7";
+    out(JSON.stringify({ up: true, pending: false, proto: "dhcp", "ipv4-address": v4 === "none" ? [] : [{ address: v4, mask: 24 }] }));
   } else if (path === "network" && method === "reload") {
     networkReload(liveDir(), confdir);
   } else if (iface !== undefined && method === "status" && readUci(confdir, "network").some((s) => s[".type"] === "interface" && s[".name"] === iface)) {
