@@ -20,6 +20,7 @@ import {
   checkPeerName,
   checkPort,
   checkSubnet,
+  parseDestination,
   type Problem,
   splitList,
 } from "../luasrc/common/validate";
@@ -460,6 +461,7 @@ const api = {
   formatCidr,
   formatAddress,
   maxPrefix,
+  parseDestination,
   // the wg-quick parser of `import` (the import page's preview)
   parseWgQuick,
   isFullTunnel,

@@ -695,6 +695,79 @@ describe.skipIf(!HAVE_CHROMIUM)("sites and relays: the import page and a side ro
   }, 60_000);
 });
 
+describe.skipIf(!HAVE_CHROMIUM)("who may reach what, and the overview's checks with their fixes", () => {
+  it("a device limited to one host and port; the Devices list says so in words; in the lan zone the choice waits for a zone of its own", async () => {
+    const dev = await startDevServer({ port: 0, www, ...FAST });
+    const b = await browserFor(dev, "root");
+    try {
+      const { page } = b;
+      await open(page, dev, "setup", ".wgmgr-setup");
+      await page.fill("#wgmgr-address6", "");
+      await saveAndApply(page);
+      await open(page, dev, "peers", ".wgmgr-add");
+      await page.click(".wgmgr-add");
+      expect(await page.locator("#wgmgr-access-internet").isDisabled(), "lan zone: only lan").toBe(true);
+      await page.click(".cbi-button-neutral:has-text('Cancel')");
+      // A zone of its own, then a device that may reach one host's SMB port only.
+      await open(page, dev, "setup", ".wgmgr-setup");
+      await page.check("#wgmgr-zone-own");
+      await saveAndApply(page);
+      await open(page, dev, "peers", ".wgmgr-add");
+      await page.click(".wgmgr-add");
+      await page.fill("#wgmgr-name", "nas user");
+      await page.check("#wgmgr-access-custom");
+      await page.fill("#wgmgr-access_to", "192.168.1.5:445/tcp\n192.168.1.300");
+      await page.click(".wgmgr-save");
+      await expect.poll(() => page.locator('[data-field="access"] .wgmgr-error').textContent()).toContain("192.168.1.300");
+      await page.fill("#wgmgr-access_to", "192.168.1.5:445/tcp");
+      await page.click(".wgmgr-save");
+      await page.waitForSelector(".wgmgr-close");
+      await page.click(".wgmgr-close");
+      await page.waitForSelector(peerRow("nas user"));
+      expect(await page.locator(`${peerRow("nas user")} .wgmgr-access`).textContent()).toBe("Only 192.168.1.5:445/tcp");
+      await shot(page, "peers-access.png");
+      await saveAndApply(page);
+      const fw = readFileSync(join(dev.confdir, "firewall"), "utf8");
+      expect(fw).toContain("config rule 'wgmgr_wg0_nasuser_to1'");
+      expect(fw).toContain("config rule 'wgmgr_wg0_reject'");
+      expect(b.errors).toEqual([]);
+    } finally {
+      await stop(b, dev);
+    }
+  }, 90_000);
+
+  it("the overview lists what diagnose finds; Fix stages the fix, the finding goes, Save & Apply commits it", async () => {
+    const dev = await startDevServer({ port: 0, www, ...FAST });
+    const b = await browserFor(dev, "root");
+    try {
+      const { page } = b;
+      await open(page, dev, "setup", ".wgmgr-setup");
+      await page.fill("#wgmgr-address6", "");
+      await saveAndApply(page);
+      // Someone removed the handshake rule by hand.
+      const fwPath = join(dev.confdir, "firewall");
+      writeFileSync(fwPath, readFileSync(fwPath, "utf8").replace(/config rule 'wgmgr_wg0_handshake'[^]*?(?=\nconfig |$)/, ""));
+      await open(page, dev, "overview", ".wgmgr-findings li");
+      const item = page.locator('[data-finding="handshake_rule_missing"]');
+      expect(await item.textContent()).toContain("No firewall rule lets WireGuard's handshake in");
+      await shot(page, "overview-findings.png");
+      await item.locator(".wgmgr-fix").click();
+      await expect.poll(() => page.locator('[data-finding="handshake_rule_missing"]').count()).toBe(0);
+      expect(await page.locator("#indicators").textContent()).toMatch(/Unsaved Changes: \d+/);
+      expect(readFileSync(fwPath, "utf8")).not.toContain("wgmgr_wg0_handshake"); // staged, not committed
+      // The overview has no form: the fix is applied from LuCI's "Unsaved Changes" dialog.
+      await page.click('#indicators [data-indicator="uci-changes"]');
+      const reloaded = page.waitForEvent("load", { timeout: 30_000 });
+      await page.click(".uci-dialog .cbi-button-positive");
+      await reloaded;
+      expect(readFileSync(fwPath, "utf8")).toContain("config rule 'wgmgr_wg0_handshake'");
+      expect(b.errors).toEqual([]);
+    } finally {
+      await stop(b, dev);
+    }
+  }, 90_000);
+});
+
 describe.skipIf(!HAVE_CHROMIUM)("wgmgr pages without LuCI's uqr module (OpenWrt 23.05)", () => {
   it("offers the .conf file and the text instead of a QR code", async () => {
     const dev = await startDevServer({ port: 0, www, uqr: false, ...FAST });

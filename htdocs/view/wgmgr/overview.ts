@@ -8,8 +8,51 @@ import type { Reply, Wg } from "../../wgmgr";
 
 declare const wg: Wg;
 const {
-  ago, badge, bytes, button, call, notSetUp, page, readonly, sync, table, watchApply
+  ago, badge, bytes, button, call, notSetUp, page, readonly, report, staged, sync, table, watchApply
 } = wg;
+
+const SEVERITY: Record<string, [string, "warn" | "off" | "ok"]> = {
+  error: [_("Problem"), "warn"],
+  warning: [_("Warning"), "warn"],
+  info: [_("Note"), "off"],
+};
+
+/**
+ * What diagnose finds on an interface, each finding with a Fix button when it has a fix:
+ * the button makes the call the finding names through the session, so the fix is staged
+ * and applied with Save & Apply like any change; the list is then checked again.
+ */
+function findingsPanel(name: string): HTMLElement {
+  const panel = E("div", { class: "wgmgr-findings", "data-findings": name });
+  const load = (): Promise<void> =>
+    call("diagnose", { interface: name }).then((r) => {
+      const list: Reply[] = r.findings || [];
+      dom.content(
+        panel,
+        list.length
+          ? [
+              E("h4", {}, [_("Checks")]),
+              E(
+                "ul",
+                { class: "wgmgr-findings-list" },
+                list.map((f) =>
+                  E("li", { "data-finding": f.id }, [
+                    badge(...(SEVERITY[f.severity] || SEVERITY.info)),
+                    " ",
+                    f.message,
+                    ...(f.fix && !readonly()
+                      ? [" ", button(_("Fix"), "apply wgmgr-fix", () => call(f.fix.method, f.fix.args).then((res) => (staged(res), load()), report))]
+                      : []),
+                  ]),
+                ),
+              ),
+            ]
+          : E("p", { class: "wgmgr-findings-none" }, [badge(_("OK"), "ok"), " ", _("No problems found.")]),
+      );
+    }, report);
+  void load();
+  return panel;
+}
 
 const COLUMNS = [_("Device"), _("Status"), _("Latest handshake"), _("Endpoint"), _("Received"), _("Sent")];
 
@@ -97,7 +140,7 @@ function interfaceSection(i: Reply, now: number): { node: HTMLElement; update(i:
   };
 
   update(i, now);
-  const node = E("div", { class: "cbi-section", "data-interface": i.name }, [E("h3", {}, [i.name]), summary, stale, peers, empty]);
+  const node = E("div", { class: "cbi-section", "data-interface": i.name }, [E("h3", {}, [i.name]), summary, stale, findingsPanel(i.name), peers, empty]);
   return { node, update };
 }
 

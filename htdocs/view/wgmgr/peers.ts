@@ -10,9 +10,28 @@ import type { Failure, Reply, Stage, Wg } from "../../wgmgr";
 declare const wg: Wg;
 const {
   badge, button, call, check, checkKeepalive, checkPeerName, checkbox, clearErrors, formatAddress,
-  input, list, listView, maxPrefix, parseCidr, radioValue, radios, readonly, report, row,
+  input, list, listView, maxPrefix, parseCidr, parseDestination, radioValue, radios, readonly, report, row,
   showConfig, showError, table, wholeNumber
 } = wg;
+
+/** A device's access in words, as the Devices list shows it. */
+function accessText(p: Reply): string {
+  if (p.access === "internet") return _("Internet only");
+  if (p.access === "router") return _("Only the router");
+  if (p.access === "custom") return _("Only %s").format((p.access_to || []).join(", "));
+  return _("Home network and Internet");
+}
+
+/** The destinations typed one per line, each checked by the plugin's own reader. */
+function destinations(text: string): string[] {
+  const out = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  for (const d of out) {
+    const r = parseDestination(d);
+    if (!("net" in r)) throw { error: r.code, message: r.message, field: "access" } as Failure;
+  }
+  if (!out.length) throw { error: "INVALID_ACCESS", message: _("Give at least one destination, one per line."), field: "access" } as Failure;
+  return out;
+}
 
 function tunnelText(p: Reply): string {
   if (p.tunnel === "full") return _("All traffic");
@@ -41,8 +60,34 @@ function peerDialog(iface: Reply, peer: Reply | undefined, stage: Stage): void {
   const psk = checkbox("preshared_key", peer ? !!peer.preshared_key : true);
   const keep = checkbox("keep_private_key", true);
 
+  // Access: limiting a device needs the tunnel in a zone of its own (the LAN zone lets it reach everything).
+  const accessMode: string = peer?.access ?? "lan";
+  const ownZone = iface.zone === "own";
+  const toInput = E("textarea", { id: "wgmgr-access_to", class: "cbi-input-textarea", rows: 3, placeholder: "192.168.1.5:445/tcp\n192.168.1.0/24:80,443/tcp" }, [(peer?.access_to || []).join("\n")]) as HTMLTextAreaElement;
+  const toRow = row("access_to", _("Destinations"), toInput, _("One per line: a host or network, optionally with ports and tcp or udp."));
+  toRow.style.display = accessMode === "custom" ? "" : "none";
+  const accessChoice = radios(
+    "access",
+    accessMode,
+    [
+      ["lan", _("The home network and the Internet")],
+      ["internet", _("Only the Internet, nothing on the home network")],
+      ["router", _("Only the router")],
+      ["custom", _("Only these destinations")],
+    ],
+    (v) => (toRow.style.display = v === "custom" ? "" : "none"),
+  );
+  if (!ownZone) accessChoice.querySelectorAll("input").forEach((i) => ((i as HTMLInputElement).disabled = (i as HTMLInputElement).value !== "lan"));
+
   const form = E("div", { class: "wgmgr-peer-form" }, [
     row("name", _("Name"), name),
+    row(
+      "access",
+      _("May reach"),
+      accessChoice,
+      ownZone ? undefined : _("Limiting a device needs the tunnel in a firewall zone of its own: choose it on the Server page."),
+    ),
+    toRow,
     row(
       "tunnel",
       _("Send through the tunnel"),
@@ -79,9 +124,12 @@ function peerDialog(iface: Reply, peer: Reply | undefined, stage: Stage): void {
     const tunnel = t === "custom" ? list("custom", customInput.value) : t;
     const nets = list("subnets", subnets.value);
     const ka = wholeNumber("keepalive", keepalive.value, checkKeepalive);
+    const am = radioValue(form, "access") || "lan";
+    const access = am === "custom" ? destinations(toInput.value) : am;
     if (!peer) {
       Object.assign(args, { name: nameVal, tunnel, keepalive: ka, preshared_key: psk.checked, keep_private_key: keep.checked });
       if (nets.length) args.subnets = nets;
+      if (am !== "lan") args.access = access;
       return args;
     }
     // Only what changed.
@@ -91,6 +139,7 @@ function peerDialog(iface: Reply, peer: Reply | undefined, stage: Stage): void {
     if (nets.join() !== (peer.subnets || []).join()) args.subnets = nets;
     if (ka !== undefined && ka !== peer.keepalive) args.keepalive = ka;
     if (psk.checked !== !!peer.preshared_key) args.preshared_key = psk.checked;
+    if (am !== accessMode || (am === "custom" && String(access) !== String(peer.access_to || []))) args.access = access;
     return args;
   };
 
@@ -104,7 +153,8 @@ function peerDialog(iface: Reply, peer: Reply | undefined, stage: Stage): void {
       return;
     }
     // the backend's refusals of the tunnel (e.g. no networks) belong to the field in use
-    const fail = (e: Failure): void => showError(form, e, { tunnel: radioValue(form, "tunnel") === "custom" ? "custom" : "tunnel" });
+    const fail = (e: Failure): void =>
+      showError(form, e, { tunnel: radioValue(form, "tunnel") === "custom" ? "custom" : "tunnel", access: radioValue(form, "access") === "custom" ? "access_to" : "access" });
     // after an add, the warnings go into the configuration dialog
     return stage(peer ? "update_peer" : "add_peer", args, fail, !!peer).then((r) => {
       if (!r) return;
@@ -171,7 +221,7 @@ function section(iface: Reply, stage: Stage): HTMLElement {
   if (iface.role == "client") return relaySection(iface, stage);
   const ro = readonly();
   const peers: Reply[] = iface.peers || [];
-  const head = [_("Device"), _("Tunnel"), _("Networks behind"), _("Keepalive"), _("State")];
+  const head = [_("Device"), _("May reach"), _("Tunnel"), _("Networks behind"), _("Keepalive"), _("State")];
   if (!ro) head.push("");
 
   const peerRow = (p: Reply): HTMLElement => {
@@ -191,6 +241,7 @@ function section(iface: Reply, stage: Stage): HTMLElement {
         ]);
     return E("tr", { class: "tr", "data-peer": p.id }, [
       E("td", { class: "td" }, [E("strong", {}, [p.name]), E("br"), E("small", {}, [(p.addresses || []).map(host).join(", ")])]),
+      E("td", { class: "td wgmgr-access" }, [accessText(p)]),
       E("td", { class: "td" }, [tunnelText(p)]),
       E("td", { class: "td" }, [(p.subnets || []).join(", ") || "—"]),
       E("td", { class: "td" }, [p.keepalive ? _("%d s").format(p.keepalive) : _("off", "keepalive")]),
