@@ -3,8 +3,9 @@
 // take effect (service reloads, live peer sync). The only code that writes UCI.
 
 import * as uci from "uci";
+import { T } from "./common/text";
 import type { Reply } from "./args";
-import { fail } from "./errors";
+import { fail, warning, Warning } from "./errors";
 import { reload, scheduleWatchdog, syncInterface } from "./live";
 import { ConfigName, Model } from "./model";
 import { interfaceOfPeerType, wgInterface } from "./router";
@@ -57,12 +58,12 @@ function writeEdits(cursor: uci.Cursor, m: Model): void {
           : e.kind === "unset"
             ? cursor.delete(e.config, e.section, e.option)
             : cursor.delete(e.config, e.section);
-    if (!ok) fail("UCI_ERROR", `Could not change ${e.config}.${e.section}: ${err ?? "unknown error"}. Nothing was saved.`);
+    if (!ok) fail("UCI_ERROR", T("Could not change {section}: {detail}. Nothing was saved.", { section: `${e.config}.${e.section}`, detail: err ?? "unknown error" }));
   }
 }
 
 /** Commits (shell) or stages (LuCI session) the model's edits, then makes them take effect. */
-function persist(cursor: uci.Cursor, m: Model, session: string | undefined, reply: Reply, warnings: string[]): void {
+function persist(cursor: uci.Cursor, m: Model, session: string | undefined, reply: Reply, warnings: Warning[]): void {
   reply.changes = m.describeEdits();
   if (m.edits.length === 0) return;
   if (m.touched("wgmgr")) ensureConfigFile("wgmgr");
@@ -71,7 +72,9 @@ function persist(cursor: uci.Cursor, m: Model, session: string | undefined, repl
   for (const c of configs) {
     if (!m.touched(c)) continue;
     const [ok, err] = session !== undefined ? cursor.save(c) : cursor.commit(c);
-    if (!ok) fail("UCI_ERROR", `Could not ${session !== undefined ? "stage" : "commit"} ${c}: ${err ?? "unknown error"}.`);
+    if (!ok) fail("UCI_ERROR", session !== undefined
+          ? T("Could not stage {config}: {detail}.", { config: c, detail: err ?? "unknown error" })
+          : T("Could not commit {config}: {detail}.", { config: c, detail: err ?? "unknown error" }));
   }
   if (session !== undefined) {
     reply.staged = true;
@@ -98,11 +101,11 @@ function persist(cursor: uci.Cursor, m: Model, session: string | undefined, repl
 }
 
 /** Runs a mutation under the lock, on a model loaded once, and persists its edits. */
-export function mutate(session: string | undefined, body: (m: Model, warnings: string[]) => Reply): Reply {
-  if (!acquireLock()) fail("BUSY", "Another change to WireGuard is in progress; try again in a moment.");
+export function mutate(session: string | undefined, body: (m: Model, warnings: Warning[]) => Reply): Reply {
+  if (!acquireLock()) fail("BUSY", T("Another change to WireGuard is in progress; try again in a moment."));
   const [ok, result] = pcall(() => {
     const { cursor, model } = loadModel(session);
-    const warnings: string[] = [];
+    const warnings: Warning[] = [];
     const reply = body(model, warnings);
     persist(cursor, model, session, reply, warnings);
     reply.warnings = warnings;

@@ -3,8 +3,9 @@
 // signature (the examples), the reading of a request into a typed object (read once,
 // before anything is loaded) and the refusal of names a method does not know.
 
-import { isValidText } from "./common/validate";
-import { fail } from "./errors";
+import { T } from "./common/text";
+import { isValidText, Problem } from "./common/validate";
+import { check, fail } from "./errors";
 import { isObject } from "./json";
 
 export type Args = Record<string, unknown>;
@@ -55,7 +56,7 @@ function readRequest<S extends Spec>(spec: S, args: Args): Request<S> {
   const names = argNames(spec);
   for (const [key] of pairs(args)) {
     if (key !== SESSION && spec[key as string] === undefined) {
-      fail("UNKNOWN_ARGUMENT", `There is no argument "${tostring(key)}" here; the arguments are: ${names.join(", ")}.`, tostring(key));
+      fail("UNKNOWN_ARGUMENT", T('There is no argument "{name}" here; the arguments are: {names}.', { name: tostring(key), names: names.join(", ") }), tostring(key));
     }
   }
   const req: Record<string, unknown> = {};
@@ -68,7 +69,7 @@ export function sessionOf(args: Args): string | undefined {
   const sid = args[SESSION];
   if (sid === undefined) return undefined;
   if (typeof sid !== "string" || string.find(sid, "^%x+$")[0] === undefined || sid.length !== 32) {
-    fail("INVALID_SESSION", "ubus_rpc_session must be a LuCI session id (32 hex digits).", SESSION);
+    fail("INVALID_SESSION", T("ubus_rpc_session must be a LuCI session id (32 hex digits)."), SESSION);
   }
   return sid;
 }
@@ -84,13 +85,13 @@ function typeName(v: unknown): string {
 }
 
 function wrongType(field: string, want: string, v: unknown): never {
-  return fail("INVALID_ARGUMENT", `"${field}" must be ${want}, not ${typeName(v)}.`, field);
+  return fail("INVALID_ARGUMENT", T('"{field}" must be {want}, not {got}.', { field, want, got: typeName(v) }), field);
 }
 
 /** Every string a request brings must be text that strict JSON readers accept back. */
 function checkText(field: string, s: string): string {
-  if (s.length > MAX_STRING) fail("INVALID_ARGUMENT", `"${field}" is too long.`, field);
-  if (!isValidText(s)) fail("INVALID_UTF8", `"${field}" is not valid UTF-8 text.`, field);
+  if (s.length > MAX_STRING) fail("INVALID_ARGUMENT", T('"{field}" is too long.', { field }), field);
+  if (!isValidText(s)) fail("INVALID_UTF8", T('"{field}" is not valid UTF-8 text.', { field }), field);
   return s;
 }
 
@@ -104,7 +105,7 @@ export function str(args: Args, field: string): string | undefined {
 /** A string that must be given and not be empty. */
 export function requiredStr(args: Args, field: string): string {
   const v = str(args, field);
-  if (v === undefined || v === "") fail("MISSING_ARGUMENT", `"${field}" is required.`, field);
+  if (v === undefined || v === "") fail("MISSING_ARGUMENT", T('"{field}" is required.', { field }), field);
   return v;
 }
 
@@ -138,7 +139,7 @@ export function strList(args: Args, field: string): string[] | undefined {
   if (typeof v === "string") return [checkText(field, v)];
   if (type(v) !== "table" || isObject(v)) wrongType(field, "a list of strings", v);
   const items = v as unknown[];
-  if (items.length > 256) fail("INVALID_ARGUMENT", `"${field}" has too many entries.`, field);
+  if (items.length > 256) fail("INVALID_ARGUMENT", T('"{field}" has too many entries.', { field }), field);
   for (const [k, item] of pairs(items as unknown as LuaTable<AnyNotNil, unknown>)) {
     if (typeof k !== "number" || typeof item !== "string") wrongType(field, "a list of strings", v);
     checkText(field, item as string);
@@ -147,12 +148,12 @@ export function strList(args: Args, field: string): string[] | undefined {
 }
 
 /** A reader whose value must also pass a shared check (undefined and "" are not checked). */
-export function checked<T>(read: Reader<T>, problem: (v: NonNullable<T>) => { code: string; message: string } | undefined): Reader<T> {
+export function checked<T>(read: Reader<T>, problem: (v: NonNullable<T>) => Problem | undefined): Reader<T> {
   return (args, field) => {
     const v = read(args, field);
     if (v !== undefined && (v as unknown) !== "") {
       const p = problem(v as NonNullable<T>);
-      if (p !== undefined) fail(p.code, p.message, field);
+      check(field, p);
     }
     return v;
   };

@@ -1,22 +1,32 @@
-// Structured errors. A method throws ApiError; main.ts turns it into the reply
-// {"error", "message", "field"}, and nothing has been written when it is thrown.
+// Structured errors and warnings. A method throws ApiError; main.ts turns it into the
+// reply {"error", "message", "field", "msgid", "params"}, and nothing has been written
+// when it is thrown. Warnings go into the reply's "warnings" as {"code", "message",
+// "msgid", "params"}. Messages are made with T() so that the views can translate them.
 
 import type { Problem } from "./common/validate";
+import type { Text } from "./common/text";
 
-export interface ApiError {
+export interface ApiError extends Text {
   error: string;
-  message: string;
   field?: string;
 }
 
-export function fail(code: string, message: string, field?: string): never {
-  const e: ApiError = { error: code, message, field };
+export interface Warning extends Text {
+  code: string;
+}
+
+export function fail(code: string, text: Text, field?: string): never {
+  const e: ApiError = { error: code, message: text.message, msgid: text.msgid, params: text.params, field };
   throw e;
 }
 
 /** Throws the problem a shared check found, naming the field it came from. */
 export function check(field: string, p: Problem | undefined): void {
-  if (p !== undefined) fail(p.code, p.message, field);
+  if (p !== undefined) fail(p.code, p, field);
+}
+
+export function warning(code: string, text: Text): Warning {
+  return { code, message: text.message, msgid: text.msgid, params: text.params };
 }
 
 export function isApiError(e: unknown): e is ApiError {

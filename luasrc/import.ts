@@ -3,8 +3,9 @@
 // Pure, like plan.ts: model + parsed file + choices → edits and notes.
 
 import { Cidr, formatCidr, maxPrefix, networkOf, overlaps, parseAddress, parseCidr } from "./common/ip";
+import { T, Text } from "./common/text";
 import { QuickConfig, isFullTunnel } from "./common/wgquick";
-import { fail } from "./errors";
+import { fail, warning, Warning } from "./errors";
 import { Model } from "./model";
 import { DEFAULT_KEEPALIVE, ZoneMode, checkTunnelSubnetIsFree, planHandshakeRule, planZone } from "./plan";
 import { interfaceAddresses, lanSubnets, otherNetworks, owned, peerAllowedIps, peerType, peersOf, wgInterfaces } from "./router";
@@ -30,26 +31,28 @@ export interface ImportRequest {
   defaultRoute?: DefaultRoute;
 }
 
-/** A problem at a line of the file: the error's field is "config:<line>". */
-function failAt(line: number, code: string, message: string): never {
-  return fail(code, `Line ${line}: ${message}`, `config:${line}`);
+/** A problem at a line of the file (its text says "Line {line}"): the error's field is "config:<line>". */
+function failAt(line: number, code: string, text: Text): never {
+  return fail(code, text, `config:${line}`);
 }
 
 /** The halves that, together, cover a family's every address, without being a default route. */
 const HALVES: Record<4 | 6, string[]> = { 4: ["0.0.0.0/1", "128.0.0.0/1"], 6: ["::/1", "8000::/1"] };
 
-export function planImport(m: Model, req: ImportRequest, warnings: string[]): void {
+export function planImport(m: Model, req: ImportRequest, warnings: Warning[]): void {
   const { iface, file } = req;
   const full = isFullTunnel(file);
   if (full && req.defaultRoute === undefined) {
     fail(
       "CHOICE_REQUIRED",
-      'This file sends all traffic through the relay (AllowedIPs 0.0.0.0/0). Choose "default_route": "keep" (only its other networks go through the relay) or "tunnel" (all traffic of the router and its LAN goes through it).',
+      T(
+        'This file sends all traffic through the relay (AllowedIPs 0.0.0.0/0). Choose "default_route": "keep" (only its other networks go through the relay) or "tunnel" (all traffic of the router and its LAN goes through it).',
+      ),
       "default_route",
     );
   }
   if (req.defaultRoute === "tunnel" && req.zone !== "own") {
-    fail("INVALID_ARGUMENT", 'Sending all traffic through the relay needs a zone of its own ("zone": "own"), which masquerades like the WAN zone.', "zone");
+    fail("INVALID_ARGUMENT", T('Sending all traffic through the relay needs a zone of its own ("zone": "own"), which masquerades like the WAN zone.'), "zone");
   }
 
   // The tunnel's own addresses: their networks must be free on this router.
@@ -57,7 +60,11 @@ export function planImport(m: Model, req: ImportRequest, warnings: string[]): vo
     if (a.value.prefix < maxPrefix(a.value.addr.family)) {
       const net = networkOf(a.value);
       for (const o of otherNetworks(m)) {
-        if (overlaps(o.net, net)) failAt(a.line, "SUBNET_CONFLICT", `the tunnel's ${formatCidr(net)} overlaps ${formatCidr(o.net)} of interface "${o.name}".`);
+        if (overlaps(o.net, net)) failAt(
+            a.line,
+            "SUBNET_CONFLICT",
+            T('Line {line}: the tunnel\'s {subnet} overlaps {other} of interface "{interface}".', { line: a.line, subnet: formatCidr(net), other: formatCidr(o.net), interface: o.name }),
+          );
       }
       checkTunnelSubnetIsFree(m, iface, net, `config:${a.line}`);
     }
@@ -69,17 +76,30 @@ export function planImport(m: Model, req: ImportRequest, warnings: string[]): vo
     for (const a of p.allowedIps) {
       if (a.value.prefix === 0) continue;
       for (const l of local) {
-        if (overlaps(l, a.value)) failAt(a.line, "OVERLAP", `${formatCidr(a.value)} overlaps ${formatCidr(l)}, which this router reaches directly.`);
+        if (overlaps(l, a.value)) failAt(a.line, "OVERLAP", T("Line {line}: {subnet} overlaps {other}, which this router reaches directly.", { line: a.line, subnet: formatCidr(a.value), other: formatCidr(l) }));
       }
       for (const other of wgInterfaces(m)) {
         for (const q of peersOf(m, other.name)) {
           for (const c of peerAllowedIps(q)) {
-            if (c.prefix > 0 && overlaps(c, a.value)) failAt(a.line, "OVERLAP", `${formatCidr(a.value)} is already routed to a device of ${other.name} (${formatCidr(c)}).`);
+            if (c.prefix > 0 && overlaps(c, a.value)) failAt(
+                a.line,
+                "OVERLAP",
+                T("Line {line}: {subnet} is already routed to a device of {interface} ({other}).", { line: a.line, subnet: formatCidr(a.value), interface: other.name, other: formatCidr(c) }),
+              );
           }
         }
       }
       for (const s of seen) {
-        if (overlaps(s.net, a.value)) failAt(a.line, "OVERLAP", `${formatCidr(a.value)} overlaps ${formatCidr(s.net)} of line ${s.line}: WireGuard sends each address to one peer only.`);
+        if (overlaps(s.net, a.value)) failAt(
+            a.line,
+            "OVERLAP",
+            T("Line {line}: {subnet} overlaps {other} of line {other_line}: WireGuard sends each address to one peer only.", {
+              line: a.line,
+              subnet: formatCidr(a.value),
+              other: formatCidr(s.net),
+              other_line: s.line,
+            }),
+          );
       }
       seen.push({ net: a.value, line: a.line });
     }
@@ -135,18 +155,18 @@ export function planImport(m: Model, req: ImportRequest, warnings: string[]): vo
   m.set("wgmgr", iface, "default_route", full ? req.defaultRoute : undefined);
   m.set("wgmgr", iface, "dns", file.dns);
   if (file.dns.length > 0) {
-    warnings.push(`The file's DNS (${file.dns.join(", ")}) is kept for reference; the router's own resolver is not changed by the tunnel.`);
+    warnings.push(warning("DNS_NOT_USED", T("The file's DNS ({dns}) is kept for reference; the router's own resolver is not changed by the tunnel.", { dns: file.dns.join(", ") })));
   }
-  for (const note of file.notes) warnings.push(`Line ${note.line}: ${note.value}`);
+  for (const note of file.notes) warnings.push(warning("LINE_IGNORED", note.value));
 
   // The handshake comes in from the WAN only when the file says the tunnel listens.
   if (file.listenPort !== undefined) planHandshakeRule(m, iface, file.listenPort, warnings);
   planZone(m, iface, req.zone, warnings);
   if (req.defaultRoute === "tunnel") m.set("firewall", owned.zone(iface), "masq", "1");
   for (const p of file.peers) {
-    if (p.endpoint === undefined) warnings.push(`The peer at line ${p.line} has no Endpoint: this router cannot dial it, it has to connect first.`);
+    if (p.endpoint === undefined) warnings.push(warning("NO_ENDPOINT", T("The peer at line {line} has no Endpoint: this router cannot dial it, it has to connect first.", { line: p.line })));
     else if (parseAddress(p.endpoint.value.host) === undefined && (p.keepalive ?? DEFAULT_KEEPALIVE) === 0) {
-      warnings.push(`The relay ${p.endpoint.value.host} is a name but has no keepalive: the watchdog that follows its address needs one.`);
+      warnings.push(warning("NO_KEEPALIVE", T("The relay {host} is a name but has no keepalive: the watchdog that follows its address needs one.", { host: p.endpoint.value.host })));
     }
   }
 }

@@ -1,6 +1,7 @@
 // Key handling: every key comes from the real `wg` tool, in one fork per call.
 
 import { isWireGuardKey } from "./common/validate";
+import { T } from "./common/text";
 import { fail } from "./errors";
 import { run, runWithInput } from "./system";
 
@@ -30,7 +31,7 @@ export function generateKeys(pair: boolean, psk: boolean): KeySet {
   if (psk) keys.presharedKey = lines[pair ? 2 : 0];
   const valid = (k: string | undefined): boolean => k !== undefined && isWireGuardKey(k);
   if (!r.ok || (pair && !(valid(keys.privateKey) && valid(keys.publicKey))) || (psk && !valid(keys.presharedKey))) {
-    fail("KEYGEN_FAILED", "Could not generate WireGuard keys: is wireguard-tools (the `wg` command) installed?");
+    fail("KEYGEN_FAILED", T("Could not generate WireGuard keys: is wireguard-tools (the wg command) installed?"));
   }
   return keys;
 }

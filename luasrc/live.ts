@@ -2,12 +2,14 @@
 // (wg syncconf keeps every unchanged peer's session), service reloads, WAN address.
 
 import { formatCidr, networkOf, parseAddress, parseCidr } from "./common/ip";
+import { T } from "./common/text";
 import { DevicePeer, formatEndpoint, renderDeviceConfig } from "./common/wgconf";
 import * as json from "./json";
 import { Model, Section, flag, list, num, opt } from "./model";
 import { isPeerEnabled } from "./plan";
 import { netmaskToPrefix, peerAllowedIps, peersOf, wgInterface, wgInterfaces } from "./router";
 import { CRONTABS, INITDIR, pause, readFile, run, runWithInput, shellQuote, writeFile } from "./system";
+import { warning, Warning } from "./errors";
 
 export interface LivePeer {
   publicKey: string;
@@ -168,23 +170,23 @@ function runState(name: string): RunState {
  * is left alone (netifd reads the configuration when it starts it), or with
  * `startIfDown` brought up by netifd; one that netifd is still bringing up is waited for.
  */
-export function syncInterface(m: Model, ifaceName: string, warnings: string[], startIfDown: boolean): { running: boolean; peers: number } {
+export function syncInterface(m: Model, ifaceName: string, warnings: Warning[], startIfDown: boolean): { running: boolean; peers: number } {
   const iface = wgInterface(m, ifaceName);
   if (iface === undefined) return { running: false, peers: 0 };
   const q = shellQuote(ifaceName);
   const state = runState(ifaceName);
   if (state !== "up") {
-    if (state === "pending") warnings.push(`${ifaceName} is still being started by netifd; run sync once it is up.`);
-    else if (!startIfDown) warnings.push(`${ifaceName} is not running; the change applies when it starts.`);
+    if (state === "pending") warnings.push(warning("PENDING", T("{interface} is still being started by netifd; run sync once it is up.", { interface: ifaceName })));
+    else if (!startIfDown) warnings.push(warning("NOT_RUNNING", T("{interface} is not running; the change applies when it starts.", { interface: ifaceName })));
     else {
       const up = run(`ubus call network.interface.${ifaceName} up`);
-      if (!up.ok) warnings.push(`${ifaceName} is not running and netifd could not be asked to start it (ubus unavailable).`);
+      if (!up.ok) warnings.push(warning("START_FAILED", T("{interface} is not running and netifd could not be asked to start it (ubus unavailable).", { interface: ifaceName })));
     }
     return { running: false, peers: 0 };
   }
   const sync = runWithInput(`wg syncconf ${q} /dev/stdin`, deviceConfigText(m, iface));
-  if (sync.status === 127) warnings.push("The wg command is missing: install wireguard-tools.");
-  else if (!sync.ok) warnings.push(`wg syncconf failed on ${ifaceName}: ${sync.output}`);
+  if (sync.status === 127) warnings.push(warning("WG_MISSING", T("The wg command is missing: install wireguard-tools.")));
+  else if (!sync.ok) warnings.push(warning("SYNC_FAILED", T("wg syncconf failed on {interface}: {detail}", { interface: ifaceName, detail: sync.output })));
 
   const want = wantedRoutes(m, ifaceName);
   // Routes from `config route` sections (the user's own too) are netifd's, also proto static.
@@ -204,7 +206,7 @@ export function syncInterface(m: Model, ifaceName: string, warnings: string[], s
   for (const [key] of pairs(want)) batch.push(`route replace ${key} dev ${ifaceName} proto static`);
   if (batch.length > 0) {
     const r = runWithInput("ip -batch -", batch.join("\n") + "\n");
-    if (!r.ok) warnings.push(`Some routes of ${ifaceName} could not be updated: ${r.output}`);
+    if (!r.ok) warnings.push(warning("ROUTES_FAILED", T("Some routes of {interface} could not be updated: {detail}", { interface: ifaceName, detail: r.output })));
   }
   return { running: true, peers: peersOf(m, ifaceName).filter((p) => isPeerEnabled(p)).length };
 }
@@ -232,7 +234,7 @@ export function watchdogWanted(m: Model): boolean {
 }
 
 /** Adds or removes the watchdog's crontab line so that it runs exactly when wanted. */
-export function scheduleWatchdog(m: Model, warnings: string[]): void {
+export function scheduleWatchdog(m: Model, warnings: Warning[]): void {
   const path = `${CRONTABS}/root`;
   const text = readFile(path) ?? "";
   const has = string.find(text, WATCHDOG_MARK, 1, true)[0] !== undefined;
@@ -243,19 +245,26 @@ export function scheduleWatchdog(m: Model, warnings: string[]): void {
   if (want) kept.push(WATCHDOG_LINE);
   os.execute(`mkdir -p ${shellQuote(CRONTABS)}`);
   if (!writeFile(path, kept.length > 0 ? kept.join("\n") + "\n" : "")) {
-    warnings.push(`Could not write ${path}: relays given by name are not followed when their address changes.`);
+    warnings.push(warning("CRONTAB_FAILED", T("Could not write {path}: relays given by name are not followed when their address changes.", { path })));
     return;
   }
   // OpenWrt's cron is not enabled by default; it starts only with a crontab.
   const cron = shellQuote(`${INITDIR}/cron`);
-  if (!run(`${cron} enable; ${cron} restart`).ok) warnings.push("Could not restart cron: the endpoint watchdog runs after the next reboot.");
+  if (!run(`${cron} enable; ${cron} restart`).ok) warnings.push(warning("CRON_FAILED", T("Could not restart cron: the endpoint watchdog runs after the next reboot.")));
 }
 
 /** Reloads a service after a commit; a missing service is a warning, not a failure. */
-export function reload(what: "network" | "firewall", warnings: string[]): void {
+export function reload(what: "network" | "firewall", warnings: Warning[]): void {
   const cmd = what === "network" ? "ubus call network reload" : `${shellQuote(INITDIR + "/firewall")} reload`;
   const r = run(cmd, true);
-  if (!r.ok) warnings.push(`Could not reload the ${what} (${cmd}): the change is saved and applies at the next restart.`);
+  if (!r.ok) warnings.push(
+      warning(
+        "RELOAD_FAILED",
+        what === "network"
+          ? T("Could not reload the network ({command}): the change is saved and applies at the next restart.", { command: cmd })
+          : T("Could not reload the firewall ({command}): the change is saved and applies at the next restart.", { command: cmd }),
+      ),
+    );
 }
 
 /** The addresses a name resolves to (busybox nslookup's "Name:" answer), or [] when it does not. */

@@ -5,6 +5,7 @@
 
 import { Args, Reply, signature } from "./args";
 import { isApiError } from "./errors";
+import { T, Text } from "./common/text";
 import * as json from "./json";
 import { METHODS } from "./methods";
 import { shellQuote } from "./system";
@@ -22,19 +23,23 @@ function logInternal(message: string): void {
 
 function call(method: string): Reply {
   const m = METHODS[method];
-  if (m === undefined) return { error: "UNKNOWN_METHOD", message: `wgmgr has no method "${method}".` };
+  if (m === undefined) return errorReply("UNKNOWN_METHOD", T('wgmgr has no method "{method}".', { method }));
   const input = (io.read("*a") as string | undefined) ?? "";
-  if (input.length > MAX_INPUT) return { error: "INVALID_ARGUMENT", message: "The request is too large." };
+  if (input.length > MAX_INPUT) return errorReply("INVALID_ARGUMENT", T("The request is too large."));
   const [args, err, key] = json.decode(input === "" ? "{}" : input);
   if (err !== undefined || !json.isObject(args)) {
-    return { error: "INVALID_ARGUMENT", message: `The arguments must be one JSON object (${err ?? "not an object"}).`, field: key };
+    return errorReply("INVALID_ARGUMENT", T("The arguments must be one JSON object ({detail}).", { detail: err ?? "not an object" }), key);
   }
   const [ok, result] = pcall(() => m.call(args as Args));
   if (ok) return result as Reply;
   const e: unknown = result;
-  if (isApiError(e)) return { error: e.error, message: e.message, field: e.field };
+  if (isApiError(e)) return errorReply(e.error, e, e.field);
   logInternal(`${method}: ${tostring(result)}`);
-  return { error: "INTERNAL", message: `wgmgr failed unexpectedly: ${tostring(result)}` };
+  return errorReply("INTERNAL", T("wgmgr failed unexpectedly: {detail}", { detail: tostring(result) }));
+}
+
+function errorReply(error: string, text: Text, field?: string): Reply {
+  return { error, message: text.message, field, msgid: text.msgid, params: text.params };
 }
 
 function main(): void {

@@ -5,6 +5,7 @@
 import * as uci from "uci";
 import type { UciSection } from "uci";
 import { Cidr, formatAddress, formatCidr, networkOf, nonPublicRange, overlaps, parseAddress, parseCidr } from "./common/ip";
+import { T } from "./common/text";
 import {
   checkDnsServer,
   checkHost,
@@ -23,6 +24,7 @@ import {
   formatDestination,
   parseDestination,
   Problem,
+  problem,
   splitList,
   trimName,
 } from "./common/validate";
@@ -31,7 +33,7 @@ import { configFileName, formatEndpoint, renderClientConfig } from "./common/wgc
 import { QuickConfig, parseWgQuick } from "./common/wgquick";
 import { DefaultRoute, planImport } from "./import";
 import { Method, Reader, Reply, arg, bool, checked, int, method, requiredStr, str, strList } from "./args";
-import { check, fail } from "./errors";
+import { check, fail, warning, Warning } from "./errors";
 import { lazyList } from "./json";
 import { generateKeys, publicKeyOf } from "./keys";
 import { loadModel, mutate, stagedFor } from "./apply";
@@ -101,7 +103,7 @@ const tunnel: Reader<Tunnel | undefined> = (args, field) => {
   if (v === "full" || v === "split") return v;
   const custom = subnetList(args, field);
   if (custom === undefined) return undefined;
-  if (custom.length === 0) fail("NO_ALLOWED_IPS", 'Give "full", "split" or the networks the device should reach through the tunnel.', field);
+  if (custom.length === 0) fail("NO_ALLOWED_IPS", T('Give "full", "split" or the networks the device should reach through the tunnel.'), field);
   return custom;
 };
 
@@ -117,7 +119,7 @@ const peerName: Reader<string | undefined> = (args, field) => {
 const hostAddress: Reader<string | undefined> = (args, field) => {
   const v = str(args, field);
   if (v === undefined || v === "") return undefined;
-  if (parseCidr(v, true) === undefined) fail("INVALID_ADDRESS", `"${v}" is not an IP address (for example 192.168.100.2).`, field);
+  if (parseCidr(v, true) === undefined) fail("INVALID_ADDRESS", T('"{text}" is not an IP address (for example 192.168.100.2).', { text: v }), field);
   return v;
 };
 
@@ -129,7 +131,7 @@ const mtu = checked(int, checkMtu);
 const keepalive = checked(int, checkKeepalive);
 const metric = checked(int, checkMetric);
 const zone = checked(str, (z: string) =>
-  z === "lan" || z === "own" ? undefined : { code: "INVALID_ARGUMENT", message: '"zone" is "lan" (join the LAN zone) or "own" (a zone of its own).' },
+  z === "lan" || z === "own" ? undefined : problem("INVALID_ARGUMENT", T('"zone" is "lan" (join the LAN zone) or "own" (a zone of its own).')),
 );
 const publicKey = checked(str, checkKey);
 const peerRef = requiredStr;
@@ -222,29 +224,34 @@ function interfaceView(m: Model, iface: Section): Reply {
  * The WAN address as an endpoint, with a warning when it cannot be reached from the
  * Internet (the most common reason a handshake never completes: double NAT or CGNAT).
  */
-function publicWanAddress(port: number, warnings: string[]): string | undefined {
+function publicWanAddress(port: number, warnings: Warning[]): string | undefined {
   const wan = wanAddress();
   const a = wan !== undefined ? parseAddress(wan) : undefined;
   const range = a !== undefined ? nonPublicRange(a) : undefined;
   if (range !== undefined) {
     warnings.push(
-      `The router's WAN address ${wan} is in ${range}: devices on the Internet cannot reach it. ` +
-        `Forward UDP port ${port} to this router on the device in front of it, or, behind carrier-grade NAT, connect through a relay with a public address; then set endpoint_host to the public name.`,
+      warning(
+        "WAN_NOT_PUBLIC",
+        T(
+          "The router's WAN address {address} is in {range}: devices on the Internet cannot reach it. Forward UDP port {port} to this router on the device in front of it, or, behind carrier-grade NAT, connect through a relay with a public address; then set endpoint_host to the public name.",
+          { address: wan as string, range, port },
+        ),
+      ),
     );
   }
   return wan;
 }
 
-function clientConfig(m: Model, iface: Section, p: Section, privateKey: string | undefined, warnings: string[]): string {
+function clientConfig(m: Model, iface: Section, p: Section, privateKey: string | undefined, warnings: Warning[]): string {
   const meta = m.section("wgmgr", iface.name);
   const peerMeta = m.section("wgmgr", p.name);
   const port = num(iface, "listen_port") ?? DEFAULT_PORT;
   const host = opt(meta, "endpoint_host") ?? publicWanAddress(port, warnings);
   if (host === undefined) {
-    warnings.push("The router's public address is unknown: set endpoint_host with setup (your DDNS name), then fetch the config again.");
+    warnings.push(warning("NO_ENDPOINT", T("The router's public address is unknown: set endpoint_host with setup (your DDNS name), then fetch the config again.")));
   }
   const serverKey = interfacePublicKey(m, iface);
-  if (serverKey === undefined) fail("NOT_CONFIGURED", `${iface.name} has no private key yet: run setup.`, "interface");
+  if (serverKey === undefined) fail("NOT_CONFIGURED", T("{interface} has no private key yet: run setup.", { interface: iface.name }), "interface");
   const peerDns = list(peerMeta, "dns");
   return renderClientConfig({
     name: opt(p, "description") ?? p.name,
@@ -272,21 +279,27 @@ const sitesOf = (m: Model, iface: string): string =>
  * removed), the other split-tunnel devices route another set of networks: says which
  * devices need their configuration again.
  */
-function noteSiteChange(m: Model, iface: string, before: string, self: string, warnings: string[]): void {
+function noteSiteChange(m: Model, iface: string, before: string, self: string, warnings: Warning[]): void {
   if (sitesOf(m, iface) === before) return;
   const stale = peersOf(m, iface).filter((p) => p.name !== self && isPeerEnabled(p) && opt(m.section("wgmgr", p.name), "tunnel") === "split");
   if (stale.length > 0) {
-    warnings.push(`The networks behind your sites changed: give these devices their configuration again: ${stale.map((p) => opt(p, "description") ?? p.name).join(", ")}.`);
+    const names = stale.map((p) => opt(p, "description") ?? p.name).join(", ");
+    warnings.push(warning("SITES_CHANGED", T("The networks behind your sites changed: give these devices their configuration again: {devices}.", { devices: names })));
   }
 }
 
 /** A note for split tunnels that carry the office LAN exactly (scenarios.md S5). */
-function splitTunnelNote(m: Model, tunnel: Tunnel | undefined, warnings: string[]): void {
+function splitTunnelNote(m: Model, tunnel: Tunnel | undefined, warnings: Warning[]): void {
   if (tunnel !== "split") return;
   for (const lan of lanSubnets(m)) {
     warnings.push(
-      `When this device is itself inside ${formatCidr(lan)} (at home or in the office), the tunnel route competes with the local one; ` +
-        "advertising a wider prefix (custom tunnel, e.g. 192.168.0.0/16) lets the local route win on Linux, macOS, iOS and Android, not on Windows.",
+      warning(
+        "SPLIT_INSIDE_LAN",
+        T(
+          "When this device is itself inside {subnet} (at home or in the office), the tunnel route competes with the local one; advertising a wider prefix (custom tunnel, e.g. 192.168.0.0/16) lets the local route win on Linux, macOS, iOS and Android, not on Windows.",
+          { subnet: formatCidr(lan) },
+        ),
+      ),
     );
   }
 }
@@ -354,7 +367,7 @@ const status = method({ interface: arg(onlyIface, "wg0") }, ({ interface: only }
       peers,
     });
   }
-  if (only !== undefined && interfaces.length === 0) fail("NOT_FOUND", `There is no WireGuard interface "${only}".`, "interface");
+  if (only !== undefined && interfaces.length === 0) fail("NOT_FOUND", T('There is no WireGuard interface "{interface}".', { interface: only }), "interface");
   return { interfaces, time: now, wg_available: dump.available };
 });
 
@@ -397,7 +410,7 @@ const defaults = method({ interface: arg(ifaceName, "wg0") }, ({ interface: ifac
   }
   const wan = m.section("network", "wan");
   const lanIp = lanAddresses(m)[0];
-  const warnings: string[] = [];
+  const warnings: Warning[] = [];
   return {
     interface: iface,
     exists: false,
@@ -455,14 +468,14 @@ function ddnsHost(): string | undefined {
  */
 function sideRouter(m: Model, tunnels: Cidr[]): Reply | undefined {
   const lan = m.section("network", "lan");
-  const reasons: string[] = [];
+  const reasons: Warning[] = [];
   const gateway = opt(lan, "gateway");
-  if (gateway !== undefined) reasons.push(`the LAN interface has a gateway (${gateway}): another router is the way out`);
+  if (gateway !== undefined) reasons.push(warning("LAN_GATEWAY", T("the LAN interface has a gateway ({gateway}): another router is the way out", { gateway })));
   if (findIn("dhcp", "dhcp", (x) => x.interface === "lan" && x.ignore === "1") !== undefined) {
-    reasons.push("this router hands out no addresses on the LAN (its DHCP server is off), so LAN hosts use another router as their gateway");
+    reasons.push(warning("NO_LAN_DHCP", T("this router hands out no addresses on the LAN (its DHCP server is off), so LAN hosts use another router as their gateway")));
   }
   const dev = defaultRouteDevice();
-  if (dev !== undefined && dev === opt(lan, "device")) reasons.push(`this router's own default route leaves through the LAN (${dev})`);
+  if (dev !== undefined && dev === opt(lan, "device")) reasons.push(warning("DEFAULT_VIA_LAN", T("this router's own default route leaves through the LAN ({device})", { device: dev })));
   const own = lanAddresses(m).find((c) => c.addr.family === 4);
   if (reasons.length === 0 || own === undefined) return undefined;
   return {
@@ -488,10 +501,10 @@ const setup = method(
       const iface = req.interface;
       const existing = m.section("network", iface);
       if (existing !== undefined && (existing.type !== "interface" || opt(existing, "proto") !== "wireguard")) {
-        fail("CONFLICT", `The network interface "${iface}" exists and is not a WireGuard interface.`, "interface");
+        fail("CONFLICT", T('The network interface "{interface}" exists and is not a WireGuard interface.', { interface: iface }), "interface");
       }
       if (existing !== undefined && interfaceRole(m, iface) === "client") {
-        fail("CONFLICT", `${iface} dials out to a relay (it was imported): setup is for a server that devices dial into.`, "interface");
+        fail("CONFLICT", T("{interface} dials out to a relay (it was imported): setup is for a server that devices dial into.", { interface: iface }), "interface");
       }
       // A key is generated once; re-running setup never replaces it.
       const keys = opt(existing, "private_key") === undefined ? generateKeys(true, false) : undefined;
@@ -536,10 +549,10 @@ const access: Reader<string | Destination[] | undefined> = (args, field) => {
   const out: Destination[] = [];
   for (const text of raw) {
     const d = parseDestination(trimName(text));
-    if (!("net" in d)) return fail(d.code, d.message, field);
+    if (!("net" in d)) return fail(d.code, d, field);
     out.push(d);
   }
-  if (out.length === 0) fail("INVALID_ACCESS", 'Give "lan", "internet", "router" or the destinations the device may reach.', field);
+  if (out.length === 0) fail("INVALID_ACCESS", T('Give "lan", "internet", "router" or the destinations the device may reach.'), field);
   return out;
 };
 
@@ -565,7 +578,7 @@ const add_peer = method(
   },
   (req, session) => {
     const name = req.name;
-    if (name === undefined) return fail("MISSING_ARGUMENT", '"name" is required (for example "iPhone").', "name");
+    if (name === undefined) return fail("MISSING_ARGUMENT", T('"name" is required (for example "iPhone").'), "name");
     const givenKey = req.public_key === "" ? undefined : req.public_key;
     const keep = req.keep_private_key ?? true;
     return mutate(session, (m, warnings) => {
@@ -581,7 +594,7 @@ const add_peer = method(
       noteSiteChange(m, req.interface, sites, p.name, warnings);
       splitTunnelNote(m, req.tunnel, warnings);
       if (givenKey === undefined && !keep) {
-        warnings.push("The private key is in this reply only and was not kept on the router: save the configuration now.");
+        warnings.push(warning("KEY_NOT_KEPT", T("The private key is in this reply only and was not kept on the router: save the configuration now.")));
       }
       return {
         interface: req.interface,
@@ -649,13 +662,15 @@ const peer_config = method(peerTarget, (req, session) => {
   const { model: m } = loadModel(session);
   const s = requireInterface(m, req.interface);
   const p = requirePeer(m, req.interface, req.peer);
-  const warnings: string[] = [];
+  const warnings: Warning[] = [];
   const privateKey = opt(p, "private_key");
   if (privateKey === undefined) {
-    warnings.push("The router did not keep this device's private key, so the configuration has no PrivateKey: insert the key saved when the device was added.");
+    warnings.push(
+      warning("NO_PRIVATE_KEY", T("The router did not keep this device's private key, so the configuration has no PrivateKey: insert the key saved when the device was added.")),
+    );
   }
   const name = opt(p, "description") ?? p.name;
-  if (!isPeerEnabled(p)) warnings.push(`"${name}" is disabled: this configuration cannot connect until the device is enabled again.`);
+  if (!isPeerEnabled(p)) warnings.push(warning("DISABLED", T('"{name}" is disabled: this configuration cannot connect until the device is enabled again.', { name })));
   return {
     interface: req.interface,
     peer: p.name,
@@ -690,12 +705,12 @@ const add_route = method(
 const remove_route = method(
   {
     interface: arg(ifaceName, "wg0"),
-    route: arg(checked(str, (r: string) => (isUciName(r) ? undefined : { code: "NOT_FOUND", message: `There is no route "${r}".` })), "wgmgr_wg0_route1"),
+    route: arg(checked(str, (r: string) => (isUciName(r) ? undefined : problem("NOT_FOUND", T('There is no route "{route}".', { route: r })))), "wgmgr_wg0_route1"),
     target: arg(checked(str, checkSubnet), "192.168.200.0/24"),
   },
   (req, session) => {
     const ref = req.route ?? req.target;
-    if (ref === undefined || ref === "") fail("MISSING_ARGUMENT", '"route" (its id) or "target" is required.', "route");
+    if (ref === undefined || ref === "") fail("MISSING_ARGUMENT", T('"route" (its id) or "target" is required.'), "route");
     return mutate(session, (m) => {
       const r = planRemoveRoute(m, req.interface, ref);
       return { interface: req.interface, removed: r.name, target: opt(r, "target") };
@@ -715,7 +730,7 @@ const sync = method({ interface: arg(ifaceName, "wg0") }, ({ interface: iface })
   // A session is accepted, but sync always reads what is committed: it is about what runs.
   const { model: m } = loadModel(undefined);
   requireInterface(m, iface);
-  const warnings: string[] = [];
+  const warnings: Warning[] = [];
   const r = syncInterface(m, iface, warnings, true);
   // After LuCI's Save & Apply, this is where changes outside UCI catch up.
   scheduleWatchdog(m, warnings);
@@ -726,7 +741,7 @@ const sync = method({ interface: arg(ifaceName, "wg0") }, ({ interface: iface })
 const quickFile: Reader<QuickConfig> = (args, field) => {
   const text = requiredStr(args, field);
   const { config, problem } = parseWgQuick(text);
-  if (problem !== undefined) fail(problem.code, problem.message, `${field}:${problem.line}`);
+  if (problem !== undefined) fail(problem.code, problem, `${field}:${problem.line}`);
   return config as QuickConfig;
 };
 
@@ -737,7 +752,7 @@ const import_ = method(
     zone: arg(zone, "lan"),
     name: arg(peerName, "relay"),
     default_route: arg(
-      checked(str, (v: string) => (v === "keep" || v === "tunnel" ? undefined : { code: "INVALID_ARGUMENT", message: '"default_route" is "keep" or "tunnel".' })),
+      checked(str, (v: string) => (v === "keep" || v === "tunnel" ? undefined : problem("INVALID_ARGUMENT", T('"default_route" is "keep" or "tunnel".')))),
       "keep",
     ),
     masquerade: arg(bool, false),
@@ -745,7 +760,7 @@ const import_ = method(
   (req, session) =>
     mutate(session, (m, warnings) => {
       if (m.section("network", req.interface) !== undefined) {
-        fail("ALREADY_EXISTS", `There is already an interface "${req.interface}": import into a new one (for example wg1).`, "interface");
+        fail("ALREADY_EXISTS", T('There is already an interface "{interface}": import into a new one (for example wg1).', { interface: req.interface }), "interface");
       }
       planImport(m, { iface: req.interface, file: req.config, zone: (req.zone ?? "lan") as ZoneMode, name: req.name, defaultRoute: req.default_route as DefaultRoute | undefined }, warnings);
       planMasquerade(m, req.interface, req.masquerade === true, warnings);

@@ -21,7 +21,8 @@ import {
 } from "./common/ip";
 import { Destination, foldCase } from "./common/validate";
 import { accessNetworks, needsPolicy, planAccess, storedAccess } from "./access";
-import { fail } from "./errors";
+import { fail, warning, Warning } from "./errors";
+import { T } from "./common/text";
 import { Model, Section, flag, list, num, opt } from "./model";
 import {
   findPeers,
@@ -50,15 +51,15 @@ export const DEFAULT_KEEPALIVE = 25;
 export function requireInterface(m: Model, iface: string): Section {
   const s = wgInterface(m, iface);
   if (s === undefined) {
-    fail("NOT_FOUND", `There is no WireGuard interface "${iface}" yet: run setup first.`, "interface");
+    fail("NOT_FOUND", T('There is no WireGuard interface "{interface}" yet: run setup first.', { interface: iface }), "interface");
   }
   return s;
 }
 
 export function requirePeer(m: Model, iface: string, ref: string): Section {
   const found = findPeers(m, iface, ref);
-  if (found.length === 0) fail("NOT_FOUND", `"${iface}" has no peer "${ref}".`, "peer");
-  if (found.length > 1) fail("AMBIGUOUS", `Several devices are called "${ref}" (in different case): name one by its id (${found.map((p) => p.name).join(", ")}).`, "peer");
+  if (found.length === 0) fail("NOT_FOUND", T('"{interface}" has no peer "{peer}".', { interface: iface, peer: ref }), "peer");
+  if (found.length > 1) fail("AMBIGUOUS", T('Several devices are called "{peer}" (in different case): name one by its id ({ids}).', { peer: ref, ids: found.map((p) => p.name).join(", ") }), "peer");
   return found[0];
 }
 
@@ -76,17 +77,17 @@ export interface SetupRequest {
 }
 
 /** Creates or updates the server interface, its handshake rule and its zone. */
-export function planSetup(m: Model, req: SetupRequest, newKey?: { privateKey: string; publicKey: string }): string[] {
-  const warnings: string[] = [];
+export function planSetup(m: Model, req: SetupRequest, newKey?: { privateKey: string; publicKey: string }): Warning[] {
+  const warnings: Warning[] = [];
   const { iface } = req;
   const existing = wgInterface(m, iface);
   if (existing === undefined && req.address === undefined && req.address6 === undefined) {
-    fail("MISSING_ARGUMENT", `"address" is required to create ${iface} (for example 192.168.100.1/24).`, "address");
+    fail("MISSING_ARGUMENT", T('"address" is required to create {interface} (for example 192.168.100.1/24).', { interface: iface }), "address");
   }
   const port = req.listenPort ?? num(existing, "listen_port") ?? DEFAULT_PORT;
   for (const other of wgInterfaces(m)) {
     if (other.name !== iface && num(other, "listen_port") === port) {
-      fail("PORT_IN_USE", `Port ${port} is already used by WireGuard interface "${other.name}".`, "listen_port");
+      fail("PORT_IN_USE", T('Port {port} is already used by WireGuard interface "{interface}".', { port, interface: other.name }), "listen_port");
     }
   }
 
@@ -101,7 +102,7 @@ export function planSetup(m: Model, req: SetupRequest, newKey?: { privateKey: st
   const v4 = pick(req.address, 4, "address");
   const v6 = pick(req.address6, 6, "address6");
   if (v4 === undefined && v6 === undefined) {
-    fail("MISSING_ARGUMENT", `${iface} needs a tunnel address: give "address" (for example 192.168.100.1/24).`, req.address6 === "" ? "address6" : "address");
+    fail("MISSING_ARGUMENT", T('{interface} needs a tunnel address: give "address" (for example 192.168.100.1/24).', { interface: iface }), req.address6 === "" ? "address6" : "address");
   }
   // A hand-made interface may carry a bare /32: without a subnet nothing routes to the
   // tunnel after a restart, and no peer address can be allocated.
@@ -109,7 +110,7 @@ export function planSetup(m: Model, req: SetupRequest, newKey?: { privateKey: st
     if (c !== undefined && c.prefix > maxPrefix(c.addr.family) - 2) {
       fail(
         "INVALID_PREFIX",
-        `${iface}'s address ${formatCidr(c)} carries no tunnel subnet: give the address with its prefix, for example 192.168.100.1/24.`,
+        T("{interface}'s address {address} carries no tunnel subnet: give the address with its prefix, for example 192.168.100.1/24.", { interface: iface, address: formatCidr(c) }),
         c.addr.family === 4 ? "address" : "address6",
       );
     }
@@ -120,7 +121,7 @@ export function planSetup(m: Model, req: SetupRequest, newKey?: { privateKey: st
     const oldHost = opt(m.section("wgmgr", iface), "endpoint_host");
     const moved = (oldPort !== undefined && oldPort !== port) || (req.endpointHost !== undefined && oldHost !== undefined && req.endpointHost !== oldHost);
     if (moved && peersOf(m, iface).length > 0) {
-      warnings.push("The router's public address or port changed: give every device its configuration again (its Endpoint changed).");
+      warnings.push(warning("ENDPOINT_CHANGED", T("The router's public address or port changed: give every device its configuration again (its Endpoint changed).")));
     }
   }
 
@@ -153,7 +154,11 @@ export function checkTunnelSubnetIsFree(m: Model, iface: string, net: Cidr, fiel
   for (const p of peersOf(m, iface)) {
     for (const c of peerAllowedIps(p)) {
       if (c.prefix < maxPrefix(c.addr.family) && overlaps(c, net)) {
-        fail("SUBNET_CONFLICT", `The tunnel subnet ${formatCidr(net)} overlaps ${formatCidr(c)}, the network behind device "${peerLabel(p)}".`, field);
+        fail(
+          "SUBNET_CONFLICT",
+          T('The tunnel subnet {subnet} overlaps {other}, the network behind device "{device}".', { subnet: formatCidr(net), other: formatCidr(c), device: peerLabel(p) }),
+          field,
+        );
       }
     }
   }
@@ -161,7 +166,7 @@ export function checkTunnelSubnetIsFree(m: Model, iface: string, net: Cidr, fiel
     if (overlaps(o.net, net)) {
       fail(
         "SUBNET_CONFLICT",
-        `The tunnel subnet ${formatCidr(net)} overlaps ${formatCidr(o.net)} of interface "${o.name}": pick another one, for example 192.168.100.0/24.`,
+        T('The tunnel subnet {subnet} overlaps {other} of interface "{interface}": pick another one, for example 192.168.100.0/24.', { subnet: formatCidr(net), other: formatCidr(o.net), interface: o.name }),
         field,
       );
     }
@@ -170,7 +175,11 @@ export function checkTunnelSubnetIsFree(m: Model, iface: string, net: Cidr, fiel
     if (other.name === iface) continue;
     for (const c of interfaceAddresses(other)) {
       if (overlaps(networkOf(c), net)) {
-        fail("SUBNET_CONFLICT", `The tunnel subnet ${formatCidr(net)} overlaps WireGuard interface "${other.name}" (${formatCidr(c)}).`, field);
+        fail(
+          "SUBNET_CONFLICT",
+          T('The tunnel subnet {subnet} overlaps WireGuard interface "{interface}" ({other}).', { subnet: formatCidr(net), interface: other.name, other: formatCidr(c) }),
+          field,
+        );
       }
     }
   }
@@ -182,7 +191,7 @@ export function checkTunnelSubnetIsFree(m: Model, iface: string, net: Cidr, fiel
  * devices' addresses of that family with it. Says which devices need their configuration
  * again, since their Address changed.
  */
-function renumberPeers(m: Model, iface: Section, before: Record<4 | 6, Cidr | undefined>, warnings: string[]): void {
+function renumberPeers(m: Model, iface: Section, before: Record<4 | 6, Cidr | undefined>, warnings: Warning[]): void {
   const moved: string[] = [];
   for (const family of [4, 6] as const) {
     const oldNet = before[family];
@@ -205,7 +214,7 @@ function renumberPeers(m: Model, iface: Section, before: Record<4 | 6, Cidr | un
     }
   }
   if (moved.length > 0) {
-    warnings.push(`The tunnel subnet changed, so these devices have new addresses and need their configuration again: ${moved.join(", ")}.`);
+    warnings.push(warning("RENUMBERED", T("The tunnel subnet changed, so these devices have new addresses and need their configuration again: {devices}.", { devices: moved.join(", ") })));
   }
 }
 
@@ -216,10 +225,10 @@ function isUsableHost(iface: Section, net: Cidr, a: Addr): boolean {
   return !interfaceAddresses(iface).some((c) => sameAddress(c.addr, a));
 }
 
-export function planHandshakeRule(m: Model, iface: string, port: number, warnings: string[]): void {
+export function planHandshakeRule(m: Model, iface: string, port: number, warnings: Warning[]): void {
   const name = owned.handshakeRule(iface);
   if (zoneByName(m, "wan") === undefined) {
-    warnings.push("There is no firewall zone \"wan\": open UDP port " + port + " to the Internet yourself, or no client can connect.");
+    warnings.push(warning("NO_WAN_ZONE", T('There is no firewall zone "wan": open UDP port {port} to the Internet yourself, or no client can connect.', { port })));
     m.remove("firewall", name);
     return;
   }
@@ -233,22 +242,26 @@ export function planHandshakeRule(m: Model, iface: string, port: number, warning
 }
 
 /** Puts the interface in the LAN zone, or in a zone of its own that may reach lan and wan. */
-export function planZone(m: Model, iface: string, mode: ZoneMode, warnings: string[]): void {
+export function planZone(m: Model, iface: string, mode: ZoneMode, warnings: Warning[]): void {
   m.set("wgmgr", iface, "zone", mode);
   const joined = opt(m.section("wgmgr", iface), "zone_joined");
   const ownZone = owned.zone(iface);
   if (mode === "lan") {
     if (needsPolicy(m, iface)) {
-      fail("ACCESS_NEEDS_OWN_ZONE", `Some devices of ${iface} may reach only part of the network: that needs a zone of its own, the LAN zone would let them reach everything.`, "zone");
+      fail(
+        "ACCESS_NEEDS_OWN_ZONE",
+        T("Some devices of {interface} may reach only part of the network: that needs a zone of its own, the LAN zone would let them reach everything.", { interface: iface }),
+        "zone",
+      );
     }
     // The own zone and what refers to it (fw4 drops a section naming a missing zone).
     for (const s of m.sections("firewall")) {
       if (isOwnedBy(s.name, iface) && (s.type === "zone" || s.type === "forwarding")) m.remove("firewall", s.name);
     }
     const lan = zoneByName(m, "lan");
-    if (lan === undefined) fail("NO_LAN_ZONE", 'There is no firewall zone "lan" to join: use zone "own".', "zone");
+    if (lan === undefined) fail("NO_LAN_ZONE", T('There is no firewall zone "lan" to join: use zone "own".'), "zone");
     for (const z of zonesWithNetwork(m, iface)) {
-      if (z !== lan) warnings.push(`${iface} is also in firewall zone "${opt(z, "name")}"; remove it there so the LAN zone applies.`);
+      if (z !== lan) warnings.push(warning("OTHER_ZONE", T('{interface} is also in firewall zone "{zone}"; remove it there so the LAN zone applies.', { interface: iface, zone: opt(z, "name") ?? z.name })));
     }
     const members = list(lan, "network");
     if (members.indexOf(iface) < 0) {
@@ -261,10 +274,10 @@ export function planZone(m: Model, iface: string, mode: ZoneMode, warnings: stri
   if (joined !== undefined) leaveZone(m, iface, joined);
   const clash = zoneByName(m, iface);
   if (clash !== undefined && clash.name !== ownZone) {
-    fail("ZONE_CONFLICT", `A firewall zone named "${iface}" already exists and was not made by wgmgr.`, "zone");
+    fail("ZONE_CONFLICT", T('A firewall zone named "{interface}" already exists and was not made by wgmgr.', { interface: iface }), "zone");
   }
   for (const z of zonesWithNetwork(m, iface)) {
-    if (z.name !== ownZone) warnings.push(`${iface} is also in firewall zone "${opt(z, "name")}"; remove it there.`);
+    if (z.name !== ownZone) warnings.push(warning("OTHER_ZONE", T('{interface} is also in firewall zone "{zone}"; remove it there.', { interface: iface, zone: opt(z, "name") ?? z.name })));
   }
   m.create("firewall", ownZone, "zone");
   m.set("firewall", ownZone, "name", iface);
@@ -298,9 +311,9 @@ function leaveZone(m: Model, iface: string, zoneName: string): void {
  * (which leaves through the lan zone too when wg0 is in it) keeps its addresses; a list
  * src_ip is refused by fw4, hence a section per family (test/firewall/FINDINGS.md a).
  */
-export function planMasquerade(m: Model, iface: string, on: boolean, warnings: string[]): void {
+export function planMasquerade(m: Model, iface: string, on: boolean, warnings: Warning[]): void {
   m.set("wgmgr", iface, "masquerade", on ? "1" : undefined);
-  if (on && zoneByName(m, "lan") === undefined) fail("NO_LAN_ZONE", 'There is no firewall zone "lan" for the tunnel\'s traffic to be masqueraded into.', "masquerade");
+  if (on && zoneByName(m, "lan") === undefined) fail("NO_LAN_ZONE", T('There is no firewall zone "lan" for the tunnel\'s traffic to be masqueraded into.'), "masquerade");
   const section = wgInterface(m, iface) as Section;
   for (const family of [4, 6] as const) {
     const name = owned.masquerade(iface, family);
@@ -383,7 +396,7 @@ function allocateAddress(m: Model, iface: Section, net: Cidr, preferOffset?: num
     return addressAt(net, preferOffset) as Addr;
   }
   for (let k = 1; k <= last; k++) if (!used.get(k)) return addressAt(net, k) as Addr;
-  return fail("NO_FREE_ADDRESS", `The tunnel subnet ${formatCidr(net)} has no free address left.`, "address");
+  return fail("NO_FREE_ADDRESS", T("The tunnel subnet {subnet} has no free address left.", { subnet: formatCidr(net) }), "address");
 }
 
 export function peerLabel(p: Section): string {
@@ -394,17 +407,23 @@ export function peerLabel(p: Section): string {
 function checkHostAddress(iface: Section, text: string): Cidr {
   const c = parseCidr(text, true);
   if (c === undefined || c.prefix !== maxPrefix(c.addr.family)) {
-    fail("INVALID_ADDRESS", `"${text}" is not a single address: give the device's tunnel address, like 192.168.100.2.`, "address");
+    fail("INVALID_ADDRESS", T('"{text}" is not a single address: give the device\'s tunnel address, like 192.168.100.2.', { text }), "address");
   }
   const net = tunnelSubnet(iface, c.addr.family);
   if (net === undefined || !containsAddress(net, c.addr)) {
-    fail("INVALID_ADDRESS", `${formatAddress(c.addr)} is outside the tunnel subnet${net ? " " + formatCidr(net) : ""}.`, "address");
+    fail(
+      "INVALID_ADDRESS",
+      net !== undefined
+        ? T("{address} is outside the tunnel subnet {subnet}.", { address: formatAddress(c.addr), subnet: formatCidr(net) })
+        : T("{address} is outside the tunnel subnet.", { address: formatAddress(c.addr) }),
+      "address",
+    );
   }
   if (sameAddress(c.addr, net.addr) || (c.addr.family === 4 && offsetIn(net, c.addr) === sizeOf(net) - 1)) {
-    fail("INVALID_ADDRESS", `${formatAddress(c.addr)} is the network or broadcast address of ${formatCidr(net)}.`, "address");
+    fail("INVALID_ADDRESS", T("{address} is the network or broadcast address of {subnet}.", { address: formatAddress(c.addr), subnet: formatCidr(net) }), "address");
   }
   for (const own of interfaceAddresses(iface)) {
-    if (sameAddress(own.addr, c.addr)) fail("ADDRESS_IN_USE", `${formatAddress(c.addr)} is the router's own tunnel address.`, "address");
+    if (sameAddress(own.addr, c.addr)) fail("ADDRESS_IN_USE", T("{address} is the router's own tunnel address.", { address: formatAddress(c.addr) }), "address");
   }
   return c;
 }
@@ -419,10 +438,10 @@ function checkPeerSubnets(m: Model, iface: Section, subnets: string[]): Cidr[] {
   for (const text of subnets) {
     const c = parseCidr(text, true) as Cidr;
     if (c.prefix === 0) {
-      fail("INVALID_PREFIX", `${text} would send all traffic to this one peer; list the networks behind it instead.`, "subnets");
+      fail("INVALID_PREFIX", T("{text} would send all traffic to this one peer; list the networks behind it instead.", { text }), "subnets");
     }
     for (const l of local) {
-      if (overlaps(l, c)) fail("OVERLAP", `${formatCidr(c)} overlaps ${formatCidr(l)}, which is on this router.`, "subnets");
+      if (overlaps(l, c)) fail("OVERLAP", T("{subnet} overlaps {other}, which is on this router.", { subnet: formatCidr(c), other: formatCidr(l) }), "subnets");
     }
     out.push(c);
   }
@@ -439,7 +458,7 @@ function checkNoOverlapWithPeers(m: Model, iface: string, ranges: Cidr[], self: 
           const code = mine.prefix === maxPrefix(mine.addr.family) && theirs.prefix === mine.prefix ? "ADDRESS_IN_USE" : "OVERLAP";
           fail(
             code,
-            `${formatCidr(mine)} overlaps ${formatCidr(theirs)} of peer "${peerLabel(p)}": WireGuard sends each address to one peer only.`,
+            T('{subnet} overlaps {other} of peer "{device}": WireGuard sends each address to one peer only.', { subnet: formatCidr(mine), other: formatCidr(theirs), device: peerLabel(p) }),
             field,
           );
         }
@@ -459,7 +478,7 @@ export function planAddPeer(m: Model, req: PeerRequest & { name: string }, keys:
   checkNameIsFree(m, req.iface, req.name, undefined);
   for (const p of peersOf(m, req.iface)) {
     if (opt(p, "public_key") === keys.publicKey) {
-      fail("ALREADY_EXISTS", `Peer "${peerLabel(p)}" already uses this public key.`, "public_key");
+      fail("ALREADY_EXISTS", T('Peer "{device}" already uses this public key.', { device: peerLabel(p) }), "public_key");
     }
   }
   const id = newPeerId(m, req.iface, req.name);
@@ -491,9 +510,9 @@ function checkNameIsFree(m: Model, iface: string, name: string, self: Section | 
   const key = foldCase(name);
   for (const p of peersOf(m, iface)) {
     if (p === self) continue;
-    if (foldCase(opt(p, "description") ?? "") === key) fail("ALREADY_EXISTS", `A device named "${peerLabel(p)}" already exists on ${iface}.`, "name");
+    if (foldCase(opt(p, "description") ?? "") === key) fail("ALREADY_EXISTS", T('A device named "{device}" already exists on {interface}.', { device: peerLabel(p), interface: iface }), "name");
     if (foldCase(p.name) === key || opt(p, "public_key") === name) {
-      fail("NAME_CONFLICT", `"${name}" is the id or public key of device "${peerLabel(p)}": give this device another name.`, "name");
+      fail("NAME_CONFLICT", T('"{name}" is the id or public key of device "{device}": give this device another name.', { name, device: peerLabel(p) }), "name");
     }
   }
 }
@@ -514,7 +533,7 @@ function planHostAddresses(m: Model, iface: Section, address: string | undefined
     return out;
   }
   const first = net4 ?? net6;
-  if (first === undefined) fail("NO_TUNNEL_SUBNET", `${iface.name} has no address with a subnet: run setup with an address like 192.168.100.1/24.`, "interface");
+  if (first === undefined) fail("NO_TUNNEL_SUBNET", T("{interface} has no address with a subnet: run setup with an address like 192.168.100.1/24.", { interface: iface.name }), "interface");
   const a = allocateAddress(m, iface, first);
   out.push(host(a));
   if (net4 !== undefined && net6 !== undefined) out.push(host(allocateAddress(m, iface, net6, offsetIn(net4, a))));
@@ -536,7 +555,7 @@ function planClientSide(m: Model, id: string, req: PeerRequest): void {
     if (mode !== "lan" && opt(m.section("wgmgr", req.iface), "zone") !== "own") {
       fail(
         "ACCESS_NEEDS_OWN_ZONE",
-        `${req.iface} is in the LAN zone, where every device reaches the whole LAN: limiting a device needs a zone of its own. Move the tunnel with setup (zone "own"); devices keep their access.`,
+        T('{interface} is in the LAN zone, where every device reaches the whole LAN: limiting a device needs a zone of its own. Move the tunnel with setup (zone "own"); devices keep their access.', { interface: req.iface }),
         "access",
       );
     }
@@ -559,7 +578,7 @@ export function planUpdatePeer(m: Model, ref: string, req: PeerRequest): Section
     const subnets = req.subnets !== undefined ? checkPeerSubnets(m, iface, req.subnets) : currentSubnets;
     checkNoOverlapWithPeers(m, req.iface, [...hosts, ...subnets], p, req.address !== undefined ? "address" : "subnets");
     const allowed = [...hosts, ...subnets].map((c) => formatCidr(c));
-    if (allowed.length === 0) fail("NO_ALLOWED_IPS", "A peer needs at least one address, or nothing is routed to it.", "address");
+    if (allowed.length === 0) fail("NO_ALLOWED_IPS", T("A peer needs at least one address, or nothing is routed to it."), "address");
     m.set("network", id, "allowed_ips", allowed);
   }
   if (req.keepalive !== undefined) m.set("network", id, "persistent_keepalive", req.keepalive > 0 ? req.keepalive : undefined);
@@ -644,34 +663,40 @@ export function ownedRoutes(m: Model, iface: string): Section[] {
   return m.sections("network").filter((s) => (s.type === "route" || s.type === "route6") && isOwnedBy(s.name, iface));
 }
 
-export function planAddRoute(m: Model, req: RouteRequest, warnings: string[]): Section {
+export function planAddRoute(m: Model, req: RouteRequest, warnings: Warning[]): Section {
   const iface = requireInterface(m, req.iface);
   const target = networkOf(parseCidr(req.target, true) as Cidr);
   for (const r of ownedRoutes(m, req.iface)) {
     const t = parseCidr(opt(r, "target") ?? "", true);
     if (t !== undefined && overlaps(t, target) && t.prefix === target.prefix) {
-      fail("ALREADY_EXISTS", `${req.iface} already has a route to ${formatCidr(target)}.`, "target");
+      fail("ALREADY_EXISTS", T("{interface} already has a route to {target}.", { interface: req.iface, target: formatCidr(target) }), "target");
     }
   }
   if (target.prefix === 0) checkDefaultRoute(m, req);
-  else if (req.replaceDefault) fail("INVALID_ARGUMENT", `replace_default is for a route to ${target.addr.family === 4 ? "0.0.0.0/0" : "::/0"} only.`, "replace_default");
+  else if (req.replaceDefault) fail("INVALID_ARGUMENT", T("replace_default is for a route to {everything} only.", { everything: target.addr.family === 4 ? "0.0.0.0/0" : "::/0" }), "replace_default");
   // A network the router reaches directly would be cut off by a route into the tunnel.
   const local = [...otherNetworks(m), ...wgInterfaces(m).flatMap((w) => interfaceAddresses(w).map((c) => ({ name: w.name, net: networkOf(c) })))];
   for (const o of local) {
     if (target.prefix > 0 && overlaps(o.net, target)) {
-      fail("OVERLAP", `${formatCidr(target)} overlaps ${formatCidr(o.net)} of interface "${o.name}", which the router reaches directly: a route into the tunnel would cut it off.`, "target");
+      fail(
+        "OVERLAP",
+        T('{target} overlaps {other} of interface "{interface}", which the router reaches directly: a route into the tunnel would cut it off.', { target: formatCidr(target), other: formatCidr(o.net), interface: o.name }),
+        "target",
+      );
     }
   }
   if (req.gateway !== undefined) {
     const gw = parseAddress(req.gateway) as Addr;
     if (gw.family !== target.addr.family) {
-      fail("INVALID_ADDRESS", `The gateway ${req.gateway} is not of the same IP version as ${formatCidr(target)}.`, "gateway");
+      fail("INVALID_ADDRESS", T("The gateway {gateway} is not of the same IP version as {target}.", { gateway: req.gateway, target: formatCidr(target) }), "gateway");
     }
     const net = tunnelSubnet(iface, gw.family);
     if (net === undefined || !containsAddress(net, gw)) {
       fail(
         "INVALID_GATEWAY",
-        `The gateway ${req.gateway} is not in ${req.iface}'s tunnel subnet${net !== undefined ? " " + formatCidr(net) : ""}: give a device's tunnel address, or no gateway.`,
+        net !== undefined
+          ? T("The gateway {gateway} is not in {interface}'s tunnel subnet {subnet}: give a device's tunnel address, or no gateway.", { gateway: req.gateway, interface: req.iface, subnet: formatCidr(net) })
+          : T("The gateway {gateway} is not in {interface}'s tunnel subnet: give a device's tunnel address, or no gateway.", { gateway: req.gateway, interface: req.iface }),
         "gateway",
       );
     }
@@ -693,18 +718,23 @@ export function planAddRoute(m: Model, req: RouteRequest, warnings: string[]): S
  * allowed IPs and ignores the gateway, so the route carries traffic only to a network
  * some peer's allowed IPs cover; and one a peer already routes is there twice.
  */
-export function routeWarnings(m: Model, iface: string, target: Cidr): string[] {
-  const warnings: string[] = [];
+export function routeWarnings(m: Model, iface: string, target: Cidr): Warning[] {
+  const warnings: Warning[] = [];
   let covered = false;
   for (const p of peersOf(m, iface)) {
     for (const a of peerAllowedIps(p)) {
       if (!overlaps(a, target)) continue;
       if (a.prefix <= target.prefix) covered = true;
-      if (flag(p, "route_allowed_ips")) warnings.push(`Peer "${peerLabel(p)}" already routes ${formatCidr(a)} on ${iface}.`);
+      if (flag(p, "route_allowed_ips")) warnings.push(warning("ALREADY_ROUTED", T('Peer "{device}" already routes {subnet} on {interface}.', { device: peerLabel(p), subnet: formatCidr(a), interface: iface })));
     }
   }
   if (!covered) {
-    warnings.push(`No peer of ${iface} has ${formatCidr(target)} in its allowed IPs, so WireGuard will drop this traffic: add the network to the peer's "subnets".`);
+    warnings.push(
+      warning(
+        "NOT_COVERED",
+        T('No peer of {interface} has {target} in its allowed IPs, so WireGuard will drop this traffic: add the network to the peer\'s "subnets".', { interface: iface, target: formatCidr(target) }),
+      ),
+    );
   }
   return warnings;
 }
@@ -716,19 +746,30 @@ export function routeWarnings(m: Model, iface: string, target: Cidr): string[] {
  * dial in have no endpoint the router knows, so such a route would cut them off.
  */
 function checkDefaultRoute(m: Model, req: RouteRequest): void {
-  const what = `A route to ${req.target} replaces the router's default route`;
+  const target = req.target;
   if (!req.replaceDefault) {
-    fail("DEFAULT_ROUTE", `${what}: all of its traffic would go into the tunnel. Give "replace_default": true if that is what you want.`, "target");
+    fail("DEFAULT_ROUTE", T('A route to {target} replaces the router\'s default route: all of its traffic would go into the tunnel. Give "replace_default": true if that is what you want.', { target }), "target");
   }
   const iface = wgInterface(m, req.iface) as Section;
   const peers = peersOf(m, req.iface).filter((p) => isPeerEnabled(p));
-  if (flag(iface, "nohostroute")) fail("ENDPOINT_UNREACHABLE", `${what}, and ${req.iface} has nohostroute set: its endpoints would be routed into the tunnel.`, "replace_default");
-  if (peers.length === 0) fail("ENDPOINT_UNREACHABLE", `${what}, but ${req.iface} has no device to send it to.`, "replace_default");
+  if (flag(iface, "nohostroute")) {
+    fail(
+      "ENDPOINT_UNREACHABLE",
+      T("A route to {target} replaces the router's default route, and {interface} has nohostroute set: its endpoints would be routed into the tunnel.", { target, interface: req.iface }),
+      "replace_default",
+    );
+  }
+  if (peers.length === 0) {
+    fail("ENDPOINT_UNREACHABLE", T("A route to {target} replaces the router's default route, but {interface} has no device to send it to.", { target, interface: req.iface }), "replace_default");
+  }
   for (const p of peers) {
     if (opt(p, "endpoint_host") === undefined) {
       fail(
         "ENDPOINT_UNREACHABLE",
-        `${what}, but device "${peerLabel(p)}" dials in and has no fixed endpoint: the router's answers to it would go into the tunnel. Only a tunnel that dials out to servers can carry the default route.`,
+        T(
+          'A route to {target} replaces the router\'s default route, but device "{device}" dials in and has no fixed endpoint: the router\'s answers to it would go into the tunnel. Only a tunnel that dials out to servers can carry the default route.',
+          { target, device: peerLabel(p) },
+        ),
         "replace_default",
       );
     }
@@ -745,5 +786,5 @@ export function planRemoveRoute(m: Model, iface: string, ref: string): Section {
       return r;
     }
   }
-  return fail("NOT_FOUND", `${iface} has no route "${ref}" made by wgmgr.`, "route");
+  return fail("NOT_FOUND", T('{interface} has no route "{route}" made by wgmgr.', { interface: iface, route: ref }), "route");
 }

@@ -2,6 +2,7 @@
 // Each run() is one fork, so callers batch work into as few commands as they can.
 
 import { fail } from "./errors";
+import { T } from "./common/text";
 
 /** Config directory; unset on the router (libuci's default /etc/config). Tests and `make dev` point it elsewhere. */
 export const CONFDIR = os.getenv("WGMGR_CONFDIR");
@@ -137,7 +138,7 @@ export function acquireLock(): boolean {
       f.close();
       return true;
     }
-    if (errno !== EEXIST) fail("LOCK_FAILED", `Cannot create the lock file: ${err ?? LOCK_PATH}.`);
+    if (errno !== EEXIST) fail("LOCK_FAILED", T("Cannot create the lock file: {detail}.", { detail: err ?? LOCK_PATH }));
     if (breakIfStale(pid)) continue;
     if (os.time() > deadline) return false;
     pause(0.05);

@@ -1,8 +1,7 @@
 // Input checks shared by the plugin and the views. Each check returns undefined when
 // the value is fine, or a Problem with a stable code and a message a home user can
-// act on. The plugin turns a Problem into {"error", "message", "field"}; the views
-// show the message next to the field.
-
+// act on (translatable, see ./text). The plugin turns a Problem into {"error",
+// "message", "field", "msgid", "params"}; the views show it next to the field.
 import {
   Addr,
   Cidr,
@@ -16,14 +15,15 @@ import {
   parseDecimal,
   suggestedPrefix,
 } from "./ip";
+import { T, Text } from "./text";
 
-export interface Problem {
+/** What is wrong with a value: a stable code and a message (see ./text). */
+export interface Problem extends Text {
   code: string;
-  message: string;
 }
 
-function problem(code: string, message: string): Problem {
-  return { code, message };
+export function problem(code: string, text: Text): Problem {
+  return { code, message: text.message, msgid: text.msgid, params: text.params };
 }
 
 // Lua strings are byte strings, JS strings are UTF-16: "é" has length 2 in Lua.
@@ -151,7 +151,7 @@ export function checkInterfaceName(s: string): Problem | undefined {
   if (!isUciName(s) || s.length > MAX_IFACE_NAME) {
     return problem(
       "INVALID_NAME",
-      `"${s}" cannot be an interface name: use 1 to ${MAX_IFACE_NAME} letters, digits or "_" (for example "wg0").`,
+      T('"{name}" cannot be an interface name: use 1 to {max} letters, digits or "_" (for example "wg0").', { name: s, max: MAX_IFACE_NAME }),
     );
   }
   return undefined;
@@ -165,21 +165,21 @@ export const MAX_PEER_NAME_BYTES = 64;
  * letters are the same name (foldCase).
  */
 export function checkPeerName(s: string): Problem | undefined {
-  if (trimName(s).length === 0) return problem("INVALID_NAME", "Give the device a name, for example \"iPhone\".");
+  if (trimName(s).length === 0) return problem("INVALID_NAME", T('Give the device a name, for example "iPhone".'));
   if (utf8Length(s) > MAX_PEER_NAME_BYTES) {
-    return problem("INVALID_NAME", `The name is too long: at most ${MAX_PEER_NAME_BYTES} bytes.`);
+    return problem("INVALID_NAME", T("The name is too long: at most {max} bytes.", { max: MAX_PEER_NAME_BYTES }));
   }
   const cps = codePoints(s);
-  if (cps === undefined) return problem("INVALID_UTF8", "The name is not valid UTF-8 text.");
+  if (cps === undefined) return problem("INVALID_UTF8", T("The name is not valid UTF-8 text."));
   for (const cp of cps) {
-    if (isForbiddenInName(cp)) return problem("INVALID_NAME", "The name cannot contain line breaks, control characters or text-direction marks.");
+    if (isForbiddenInName(cp)) return problem("INVALID_NAME", T("The name cannot contain line breaks, control characters or text-direction marks."));
   }
   return undefined;
 }
 
 export function checkPort(n: number): Problem | undefined {
   if (!isWholeNumber(n) || n < 1 || n > 65535) {
-    return problem("INVALID_PORT", "The port must be a whole number from 1 to 65535 (WireGuard usually uses 51820).");
+    return problem("INVALID_PORT", T("The port must be a whole number from 1 to 65535 (WireGuard usually uses 51820)."));
   }
   return undefined;
 }
@@ -191,7 +191,7 @@ export function checkMtu(n: number): Problem | undefined {
   if (!isWholeNumber(n) || n < MIN_MTU || n > MAX_MTU) {
     return problem(
       "INVALID_MTU",
-      `The MTU must be a whole number from ${MIN_MTU} to ${MAX_MTU}; 1420 suits most links, 1412 suits PPPoE.`,
+      T("The MTU must be a whole number from {min} to {max}; 1420 suits most links, 1412 suits PPPoE.", { min: MIN_MTU, max: MAX_MTU }),
     );
   }
   return undefined;
@@ -199,14 +199,14 @@ export function checkMtu(n: number): Problem | undefined {
 
 export function checkKeepalive(n: number): Problem | undefined {
   if (!isWholeNumber(n) || n < 0 || n > 65535) {
-    return problem("INVALID_KEEPALIVE", "Keepalive is a number of seconds from 0 (off) to 65535; 25 suits devices behind NAT.");
+    return problem("INVALID_KEEPALIVE", T("Keepalive is a number of seconds from 0 (off) to 65535; 25 suits devices behind NAT."));
   }
   return undefined;
 }
 
 export function checkMetric(n: number): Problem | undefined {
   if (!isWholeNumber(n) || n < 0 || n > 2147483647) {
-    return problem("INVALID_ARGUMENT", "The metric is a whole number from 0 (lower numbers win).");
+    return problem("INVALID_ARGUMENT", T("The metric is a whole number from 0 (lower numbers win)."));
   }
   return undefined;
 }
@@ -229,7 +229,7 @@ export function isWireGuardKey(s: string): boolean {
 
 export function checkKey(s: string): Problem | undefined {
   if (!isWireGuardKey(s)) {
-    return problem("INVALID_KEY", "This is not a WireGuard key: a key is 44 characters of base64 ending in \"=\".");
+    return problem("INVALID_KEY", T('This is not a WireGuard key: a key is 44 characters of base64 ending in "=".'));
   }
   return undefined;
 }
@@ -238,8 +238,12 @@ function describePrefixZero(c: Cidr, text: string): Problem {
   const meant = { addr: c.addr, prefix: suggestedPrefix(c.addr) };
   return problem(
     "INVALID_PREFIX",
-    `"${text}" means every ${c.addr.family === 4 ? "IPv4" : "IPv6"} address (the whole Internet), not one network. ` +
-      `Did you mean ${formatCidr(networkOf(meant))}? For a full tunnel write ${c.addr.family === 4 ? "0.0.0.0/0" : "::/0"}.`,
+    T('"{text}" means every {family} address (the whole Internet), not one network. Did you mean {meant}? For a full tunnel write {everything}.', {
+      text,
+      family: c.addr.family === 4 ? "IPv4" : "IPv6",
+      meant: formatCidr(networkOf(meant)),
+      everything: c.addr.family === 4 ? "0.0.0.0/0" : "::/0",
+    }),
   );
 }
 
@@ -253,14 +257,14 @@ export function checkSubnet(text: string, allowHost = true): Problem | undefined
   if (c === undefined) {
     return problem(
       "INVALID_ADDRESS",
-      `"${text}" is not a valid network: write it like 192.168.1.0/24 or fd00:1::/64.`,
+      T('"{text}" is not a valid network: write it like 192.168.1.0/24 or fd00:1::/64.', { text }),
     );
   }
   if (c.prefix === 0 && !isAllZero(c.addr)) return describePrefixZero(c, text);
   if (hasHostBits(c)) {
     return problem(
       "HOST_BITS_SET",
-      `"${text}" is an address inside a network, not the network itself: write ${formatCidr(networkOf(c))}.`,
+      T('"{text}" is an address inside a network, not the network itself: write {network}.', { text, network: formatCidr(networkOf(c)) }),
     );
   }
   return undefined;
@@ -271,23 +275,36 @@ export function checkInterfaceAddress(text: string, family: 4 | 6): Problem | un
   const c = parseCidr(text, false);
   const example = family === 4 ? "192.168.100.1/24" : "fd00:100::1/64";
   if (c === undefined || c.addr.family !== family) {
-    return problem("INVALID_ADDRESS", `"${text}" is not a valid ${family === 4 ? "IPv4" : "IPv6"} address with prefix: write it like ${example}.`);
+    return problem(
+      "INVALID_ADDRESS",
+      T('"{text}" is not a valid {family} address with prefix: write it like {example}.', { text, family: family === 4 ? "IPv4" : "IPv6", example }),
+    );
   }
   if (c.prefix === 0) return describePrefixZero(c, text);
   const maxUseful = maxPrefix(family) - 2;
   if (c.prefix > maxUseful) {
     return problem(
       "INVALID_PREFIX",
-      `"${text}" leaves no room for devices: the tunnel needs a subnet such as ${example} (the prefix carries the route to the tunnel).`,
+      T('"{text}" leaves no room for devices: the tunnel needs a subnet such as {example} (the prefix carries the route to the tunnel).', { text, example }),
     );
   }
   if (!hasHostBits(c) || isBroadcast(c)) {
-    return problem("INVALID_ADDRESS", `${formatAddress(c.addr)} cannot be the router's own address in ${formatCidr(networkOf(c))}: use for example ${example}.`);
+    return problem(
+      "INVALID_ADDRESS",
+      T("{address} cannot be the router's own address in {network}: use for example {example}.", {
+        address: formatAddress(c.addr),
+        network: formatCidr(networkOf(c)),
+        example,
+      }),
+    );
   }
   if (family === 6 && !isGlobalOrUla(c.addr)) {
     return problem(
       "INVALID_ADDRESS",
-      `${formatAddress(c.addr)} is not a unicast address a tunnel can use (multicast, link-local and IPv4-mapped addresses cannot be routed): use a ULA such as ${example}, or a global prefix.`,
+      T(
+        "{address} is not a unicast address a tunnel can use (multicast, link-local and IPv4-mapped addresses cannot be routed): use a ULA such as {example}, or a global prefix.",
+        { address: formatAddress(c.addr), example },
+      ),
     );
   }
   return undefined;
@@ -314,13 +331,13 @@ function isBroadcast(c: Cidr): boolean {
 }
 
 export function checkIpAddress(text: string): Problem | undefined {
-  if (parseAddress(text) === undefined) return problem("INVALID_ADDRESS", `"${text}" is not an IP address (for example 192.168.100.2).`);
+  if (parseAddress(text) === undefined) return problem("INVALID_ADDRESS", T('"{text}" is not an IP address (for example 192.168.100.2).', { text }));
   return undefined;
 }
 
 export function checkDnsServer(text: string): Problem | undefined {
   if (parseAddress(text) === undefined) {
-    return problem("INVALID_DNS", `"${text}" is not an IP address of a DNS server (for example 192.168.1.1).`);
+    return problem("INVALID_DNS", T('"{text}" is not an IP address of a DNS server (for example 192.168.1.1).', { text }));
   }
   return undefined;
 }
@@ -328,7 +345,7 @@ export function checkDnsServer(text: string): Problem | undefined {
 /** A public endpoint: a DNS name or a literal IP address. */
 export function checkHost(text: string): Problem | undefined {
   if (parseAddress(text) !== undefined) return undefined;
-  const bad = problem("INVALID_HOST", `"${text}" is not a host name or IP address (for example myhome.ddns.net).`);
+  const bad = problem("INVALID_HOST", T('"{text}" is not a host name or IP address (for example myhome.ddns.net).', { text }));
   if (text.length === 0 || text.length > 253) return bad;
   for (const label of text.split(".")) {
     if (label.length === 0 || label.length > 63) return bad;
@@ -395,7 +412,10 @@ function parsePorts(text: string): string[] | undefined {
 export function parseDestination(text: string): Destination | Problem {
   const bad = problem(
     "INVALID_ACCESS",
-    `"${text}" is not a destination: write a host or network, optionally with ports and tcp or udp, like 192.168.1.5, 192.168.1.0/24:80,443/tcp or [fd00::5]:445/tcp.`,
+    T(
+      '"{text}" is not a destination: write a host or network, optionally with ports and tcp or udp, like 192.168.1.5, 192.168.1.0/24:80,443/tcp or [fd00::5]:445/tcp.',
+      { text },
+    ),
   );
   let t = text;
   let proto: "tcp" | "udp" | undefined;
@@ -427,7 +447,7 @@ export function parseDestination(text: string): Destination | Problem {
   const p = checkSubnet(where);
   if (p !== undefined) return p.code === "INVALID_ADDRESS" ? bad : p;
   const net = parseCidr(where, true) as Cidr;
-  if (net.prefix === 0) return problem("INVALID_ACCESS", `"${text}" is everything: give the device access "internet" or "lan" instead.`);
+  if (net.prefix === 0) return problem("INVALID_ACCESS", T('"{text}" is everything: give the device access "internet" or "lan" instead.', { text }));
   return { net, ports, proto };
 }
 

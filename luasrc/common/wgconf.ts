@@ -2,6 +2,8 @@
 // and the `wg setconf`/`wg syncconf` file the plugin feeds to the running interface
 // (the same content netifd's WireGuard handler builds from UCI).
 
+import { T } from "./text";
+
 export interface ClientConfig {
   name: string;
   privateKey?: string; // absent when the router did not keep the peer's private key
@@ -15,8 +17,9 @@ export interface ClientConfig {
   keepalive?: number;
 }
 
-const MISSING_PRIVATE_KEY_NOTE =
-  "# The router did not keep this device's private key: put the key you saved when the device was added here.";
+/** The comment where the private key would be; the views show it in the user's language (localizeConfig). */
+export const MISSING_PRIVATE_KEY = T("The router did not keep this device's private key: put the key you saved when the device was added here.");
+const MISSING_PRIVATE_KEY_NOTE = "# " + MISSING_PRIVATE_KEY.message;
 
 /** The wg-quick file for a client ([Interface] + one [Peer], the router). */
 export function renderClientConfig(c: ClientConfig): string {

@@ -3,6 +3,7 @@
 // page and the router never disagree. Every problem names the file's line.
 
 import { Cidr, networkOf, parseAddress, parseCidr, parseDecimal } from "./ip";
+import { T, Text } from "./text";
 import { checkHost, checkKey, checkMtu, checkPort, Problem, trimName } from "./validate";
 
 export interface Located<T> {
@@ -29,22 +30,23 @@ export interface QuickConfig {
   fwmark?: string;
   peers: QuickPeer[];
   /** Lines wgmgr reads but does not carry out, each with what it does instead. */
-  notes: Located<string>[];
+  notes: Located<Text>[];
 }
 
 export interface QuickProblem extends Problem {
   line: number;
 }
 
-/** Keys wg-quick runs or uses that netifd has no place for. */
-const NOT_CARRIED_OUT: Record<string, string> = {
-  table: "netifd routes the tunnel's networks itself (route_allowed_ips), so Table is not used.",
-  preup: "wgmgr never runs commands from a file: PreUp is ignored.",
-  postup: "wgmgr never runs commands from a file: PostUp is ignored.",
-  predown: "wgmgr never runs commands from a file: PreDown is ignored.",
-  postdown: "wgmgr never runs commands from a file: PostDown is ignored.",
-  saveconfig: "The router keeps its configuration in UCI: SaveConfig is ignored.",
-};
+/** Commands wg-quick runs, which wgmgr never does. */
+const COMMAND_KEYS: Record<string, string> = { preup: "PreUp", postup: "PostUp", predown: "PreDown", postdown: "PostDown" };
+
+/** What wgmgr does instead of a key wg-quick runs or uses that netifd has no place for. */
+function notCarriedOut(key: string, line: number): Text | undefined {
+  if (COMMAND_KEYS[key] !== undefined) return T("Line {line}: wgmgr never runs commands from a file: {key} is ignored.", { line, key: COMMAND_KEYS[key] });
+  if (key === "table") return T("Line {line}: netifd routes the tunnel's networks itself (route_allowed_ips), so Table is not used.", { line });
+  if (key === "saveconfig") return T("Line {line}: the router keeps its configuration in UCI: SaveConfig is ignored.", { line });
+  return undefined;
+}
 
 /** "host:port", "1.2.3.4:51820" or "[2001:db8::1]:51820". */
 function parseEndpoint(text: string): { host: string; port: number } | undefined {
@@ -91,7 +93,8 @@ function entries(value: string): string[] {
  */
 export function parseWgQuick(text: string): { config?: QuickConfig; problem?: QuickProblem } {
   const c: QuickConfig = { addresses: [], dns: [], peers: [], notes: [] };
-  const bad = (line: number, code: string, message: string): { problem: QuickProblem } => ({ problem: { code, message: `Line ${line}: ${message}`, line } });
+  // Every message starts with "Line {line}:".
+  const bad = (line: number, code: string, text: Text): { problem: QuickProblem } => ({ problem: { code, message: text.message, msgid: text.msgid, params: text.params, line } });
   let section = "";
   let seenInterface = false;
   let pendingName: string | undefined; // a comment just before a [Peer]
@@ -112,7 +115,7 @@ export function parseWgQuick(text: string): { config?: QuickConfig; problem?: Qu
     }
     const header = content.toLowerCase();
     if (header === "[interface]") {
-      if (seenInterface) return bad(n, "INVALID_CONFIG", "a second [Interface] section.");
+      if (seenInterface) return bad(n, "INVALID_CONFIG", T("Line {line}: a second [Interface] section.", { line: n }));
       seenInterface = true;
       section = "interface";
       pendingName = undefined;
@@ -124,78 +127,79 @@ export function parseWgQuick(text: string): { config?: QuickConfig; problem?: Qu
       pendingName = undefined;
       continue;
     }
-    if (content.charAt(0) === "[") return bad(n, "INVALID_CONFIG", `unknown section ${content}.`);
+    if (content.charAt(0) === "[") return bad(n, "INVALID_CONFIG", T("Line {line}: unknown section {section}.", { line: n, section: content }));
     const eq = content.indexOf("=");
-    if (eq < 0) return bad(n, "INVALID_CONFIG", `"${content}" is not "Key = value".`);
+    if (eq < 0) return bad(n, "INVALID_CONFIG", T('Line {line}: "{text}" is not "Key = value".', { line: n, text: content }));
     const key = trimName(content.substring(0, eq)).toLowerCase();
     const value = trimName(content.substring(eq + 1));
-    if (section === "") return bad(n, "INVALID_CONFIG", "a setting before [Interface] or [Peer].");
+    if (section === "") return bad(n, "INVALID_CONFIG", T("Line {line}: a setting before [Interface] or [Peer].", { line: n }));
     pendingName = undefined; // a name comment stands right before its [Peer]
-    if (NOT_CARRIED_OUT[key] !== undefined) {
-      c.notes.push({ value: NOT_CARRIED_OUT[key], line: n });
+    const instead = notCarriedOut(key, n);
+    if (instead !== undefined) {
+      c.notes.push({ value: instead, line: n });
       continue;
     }
     if (section === "interface") {
       if (key === "privatekey") {
-        if (checkKey(value) !== undefined) return bad(n, "INVALID_KEY", "PrivateKey is not a WireGuard key.");
+        if (checkKey(value) !== undefined) return bad(n, "INVALID_KEY", T("Line {line}: {key} is not a WireGuard key.", { line: n, key: "PrivateKey" }));
         c.privateKey = { value, line: n };
       } else if (key === "address") {
         for (const a of entries(value)) {
           const cidr = parseCidr(a, true);
-          if (cidr === undefined) return bad(n, "INVALID_ADDRESS", `"${a}" is not an address (for example 10.70.0.2/32).`);
+          if (cidr === undefined) return bad(n, "INVALID_ADDRESS", T('Line {line}: "{text}" is not an address (for example 10.70.0.2/32).', { line: n, text: a }));
           c.addresses.push({ value: cidr, line: n });
         }
       } else if (key === "dns") {
         for (const d of entries(value)) {
           if (parseAddress(d) !== undefined) c.dns.push(d);
-          else c.notes.push({ value: `The search domain ${d} is not used: the router's resolver is not changed by a tunnel.`, line: n });
+          else c.notes.push({ value: T("Line {line}: the search domain {domain} is not used: the router's resolver is not changed by a tunnel.", { line: n, domain: d }), line: n });
         }
       } else if (key === "mtu") {
         const mtu = parseDecimal(value, 99999);
-        if (mtu === undefined || checkMtu(mtu) !== undefined) return bad(n, "INVALID_MTU", `MTU ${value} is not from 1280 to 9000.`);
+        if (mtu === undefined || checkMtu(mtu) !== undefined) return bad(n, "INVALID_MTU", T("Line {line}: MTU {value} is not from 1280 to 9000.", { line: n, value }));
         c.mtu = mtu;
       } else if (key === "listenport") {
         const port = parseDecimal(value, 99999);
-        if (port === undefined || checkPort(port) !== undefined) return bad(n, "INVALID_PORT", `ListenPort ${value} is not a port.`);
+        if (port === undefined || checkPort(port) !== undefined) return bad(n, "INVALID_PORT", T("Line {line}: ListenPort {value} is not a port.", { line: n, value }));
         c.listenPort = port;
       } else if (key === "fwmark") {
         c.fwmark = value;
-      } else return bad(n, "INVALID_CONFIG", `unknown [Interface] key "${trimName(content.substring(0, eq))}".`);
+      } else return bad(n, "INVALID_CONFIG", T('Line {line}: unknown [Interface] key "{key}".', { line: n, key: trimName(content.substring(0, eq)) }));
       continue;
     }
     if (key === "publickey") {
-      if (checkKey(value) !== undefined) return bad(n, "INVALID_KEY", "PublicKey is not a WireGuard key.");
+      if (checkKey(value) !== undefined) return bad(n, "INVALID_KEY", T("Line {line}: {key} is not a WireGuard key.", { line: n, key: "PublicKey" }));
       peer.publicKey = { value, line: n };
     } else if (key === "presharedkey") {
-      if (checkKey(value) !== undefined) return bad(n, "INVALID_KEY", "PresharedKey is not a WireGuard key.");
+      if (checkKey(value) !== undefined) return bad(n, "INVALID_KEY", T("Line {line}: {key} is not a WireGuard key.", { line: n, key: "PresharedKey" }));
       peer.presharedKey = { value, line: n };
     } else if (key === "allowedips") {
       for (const a of entries(value)) {
         const cidr = parseCidr(a, true);
-        if (cidr === undefined) return bad(n, "INVALID_ADDRESS", `"${a}" in AllowedIPs is not a network.`);
+        if (cidr === undefined) return bad(n, "INVALID_ADDRESS", T('Line {line}: "{text}" in AllowedIPs is not a network.', { line: n, text: a }));
         if (cidr.prefix === 0 && cidr.addr.words.some((w) => w !== 0)) {
-          return bad(n, "INVALID_PREFIX", `"${a}" means every address; write ${cidr.addr.family === 4 ? "0.0.0.0/0" : "::/0"} if that is meant.`);
+          return bad(n, "INVALID_PREFIX", T('Line {line}: "{text}" means every address; write {everything} if that is meant.', { line: n, text: a, everything: cidr.addr.family === 4 ? "0.0.0.0/0" : "::/0" }));
         }
         // wg itself keeps only the network of an entry with host bits: so does wgmgr.
         peer.allowedIps.push({ value: networkOf(cidr), line: n });
       }
     } else if (key === "endpoint") {
       const e = parseEndpoint(value);
-      if (e === undefined) return bad(n, "INVALID_ENDPOINT", `Endpoint "${value}" is not host:port (for example vpn.example.net:51820 or [2001:db8::1]:51820).`);
+      if (e === undefined) return bad(n, "INVALID_ENDPOINT", T('Line {line}: Endpoint "{value}" is not host:port (for example vpn.example.net:51820 or [2001:db8::1]:51820).', { line: n, value }));
       peer.endpoint = { value: e, line: n };
     } else if (key === "persistentkeepalive") {
       const k = value.toLowerCase() === "off" ? 0 : parseDecimal(value, 65535);
-      if (k === undefined) return bad(n, "INVALID_KEEPALIVE", `PersistentKeepalive ${value} is not a number of seconds.`);
+      if (k === undefined) return bad(n, "INVALID_KEEPALIVE", T("Line {line}: PersistentKeepalive {value} is not a number of seconds.", { line: n, value }));
       peer.keepalive = k;
-    } else return bad(n, "INVALID_CONFIG", `unknown [Peer] key "${trimName(content.substring(0, eq))}".`);
+    } else return bad(n, "INVALID_CONFIG", T('Line {line}: unknown [Peer] key "{key}".', { line: n, key: trimName(content.substring(0, eq)) }));
   }
-  if (!seenInterface) return bad(1, "INVALID_CONFIG", "there is no [Interface] section.");
-  if (c.privateKey === undefined) return bad(1, "INVALID_CONFIG", "[Interface] has no PrivateKey.");
-  if (c.addresses.length === 0) return bad(1, "INVALID_CONFIG", "[Interface] has no Address.");
-  if (c.peers.length === 0) return bad(lines.length, "INVALID_CONFIG", "there is no [Peer] section.");
+  if (!seenInterface) return bad(1, "INVALID_CONFIG", T("Line {line}: there is no [Interface] section.", { line: 1 }));
+  if (c.privateKey === undefined) return bad(1, "INVALID_CONFIG", T("Line {line}: [Interface] has no PrivateKey.", { line: 1 }));
+  if (c.addresses.length === 0) return bad(1, "INVALID_CONFIG", T("Line {line}: [Interface] has no Address.", { line: 1 }));
+  if (c.peers.length === 0) return bad(lines.length, "INVALID_CONFIG", T("Line {line}: there is no [Peer] section.", { line: lines.length }));
   for (const p of c.peers) {
-    if (p.publicKey === undefined) return bad(p.line, "INVALID_CONFIG", "this [Peer] has no PublicKey.");
-    if (p.allowedIps.length === 0) return bad(p.line, "NO_ALLOWED_IPS", "this [Peer] has no AllowedIPs: nothing would be sent to it.");
+    if (p.publicKey === undefined) return bad(p.line, "INVALID_CONFIG", T("Line {line}: this [Peer] has no PublicKey.", { line: p.line }));
+    if (p.allowedIps.length === 0) return bad(p.line, "NO_ALLOWED_IPS", T("Line {line}: this [Peer] has no AllowedIPs: nothing would be sent to it.", { line: p.line }));
   }
   return { config: c };
 }

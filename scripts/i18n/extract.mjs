@@ -4,6 +4,8 @@
 //
 // - every _(msgid[, context]) and N_(count, singular, plural[, context]) in htdocs/ and
 //   luasrc/common/ (which the pages bundle);
+// - every T(msgid[, params]) in luasrc/: the plugin's messages, which the views
+//   translate from the template the reply carries (luasrc/common/text.ts);
 // - the "title" and "description" strings of the menu.d and acl.d JSON files;
 // - one "#: file:line" reference per use (the line of the msgid), sorted by file, then
 //   line; messages sorted by msgid, then context; LuCI's one-line header.
@@ -24,7 +26,7 @@ import { compareEntries, formatPo, mergePo, messageKey, parsePo } from "./po.mjs
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const POT = "po/templates/wgmgr.pot";
-const SOURCES = ["htdocs", "luasrc/common"];
+const SOURCES = ["htdocs", "luasrc"];
 const JSON_DIRS = ["root/usr/share/luci/menu.d", "root/usr/share/rpcd/acl.d"];
 
 // LuCI's signatures: _(msgid, context?) and N_(count, singular, plural, context?); the
@@ -32,6 +34,7 @@ const JSON_DIRS = ["root/usr/share/luci/menu.d", "root/usr/share/rpcd/acl.d"];
 const KEYWORDS = {
   _: { id: 0, ctxt: 1, usage: "(msgid[, context])" },
   N_: { id: 1, plural: 2, ctxt: 3, usage: "(count, singular, plural[, context])" },
+  T: { id: 0, last: 1, usage: "(msgid[, params])" },
 };
 
 function walk(dir) {
@@ -60,7 +63,7 @@ function scanTs(file, text) {
       const kw = KEYWORDS[node.expression.text];
       const args = node.arguments;
       const at = (n) => `${file}:${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}`;
-      if (args.length <= (kw.plural ?? kw.id) || args.length > kw.ctxt + 1) throw new Error(`${at(node)}: ${node.expression.text}() takes ${kw.usage}`);
+      if (args.length <= (kw.plural ?? kw.id) || args.length > (kw.last ?? kw.ctxt) + 1) throw new Error(`${at(node)}: ${node.expression.text}() takes ${kw.usage}`);
       const literal = (i) => {
         const a = args[i];
         if (a === undefined) return undefined;

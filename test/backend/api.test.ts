@@ -103,7 +103,7 @@ describe("S1: road warrior into the home LAN, entirely with ubus calls", () => {
     // Split tunnel: the tunnel subnet and the router's LAN only.
     expect(pc.config).toContain("AllowedIPs = 192.168.100.0/24, 192.168.1.0/24");
     // S5: a split tunnel that carries the LAN exactly gets the route-conflict note.
-    expect(pc.warnings.join(" ")).toContain("wider prefix");
+    expect(pc.warnings.map((w: { message: string }) => w.message).join(" ")).toContain("wider prefix");
 
     // peer_config gives the same text later.
     expect(r.call("peer_config", { peer: "iPhone" }).config).toBe(conf);
@@ -142,7 +142,7 @@ describe("S1: road warrior into the home LAN, entirely with ubus calls", () => {
     expect(r.snapshot()).toEqual(files);
     r.call("add_peer", { name: "phone" });
     const moved = r.call("setup", { listen_port: 51821 });
-    expect(moved.warnings.join(" ")).toContain("Endpoint changed");
+    expect(moved.warnings.map((w: { message: string }) => w.message).join(" ")).toContain("Endpoint changed");
     expect(opts(r.section("network", "wg0")).private_key).toBe(key);
     expect(opts(r.section("firewall", "wgmgr_wg0_handshake")).dest_port).toBe("51821");
   });
@@ -316,7 +316,7 @@ describe("peers", () => {
     expect(brought.config).not.toMatch(/^PrivateKey = /m);
     const later = r.call("peer_config", { peer: "laptop" });
     expect(later.private_key_kept).toBe(false);
-    expect(later.warnings.join(" ")).toContain("did not keep");
+    expect(later.warnings.map((w: { message: string }) => w.message).join(" ")).toContain("did not keep");
 
     // An empty public_key (list's example value, an empty form field) means "generate one".
     expect(r.call("add_peer", { name: "empty-key", public_key: "" }).peer.private_key_kept).toBe(true);
@@ -336,7 +336,7 @@ describe("routes", () => {
     r.call("setup", { address: "192.168.100.1/24" });
     const add = r.call("add_route", { target: "192.168.200.0/24", gateway: "192.168.100.2", metric: 10 });
     // No peer carries 192.168.200.0/24 in its allowed IPs: WireGuard would drop it, and says so.
-    expect(add.warnings.join(" ")).toContain("subnets");
+    expect(add.warnings.map((w: { message: string }) => w.message).join(" ")).toContain("subnets");
     expect(add.route).toEqual({ id: "wgmgr_wg0_route1", target: "192.168.200.0/24", gateway: "192.168.100.2", metric: 10 });
     expect(opts(r.section("network", "wgmgr_wg0_route1"))).toEqual({ interface: "wg0", target: "192.168.200.0/24", gateway: "192.168.100.2", metric: "10" });
     const v6 = r.call("add_route", { target: "fd00:200::/64" });
@@ -407,7 +407,7 @@ describe("the router's public address", () => {
     r.call("setup", { address: "192.168.100.1/24", listen_port: 8890 });
     const p = r.call("add_peer", { name: "phone" });
     expect(p.config).toContain("Endpoint = 203.0.113.7:8890");
-    expect(p.warnings.join(" ")).not.toContain("cannot reach");
+    expect(p.warnings.map((w: { message: string }) => w.message).join(" ")).not.toContain("cannot reach");
     expect(r.call("defaults", { interface: "wg1" }).endpoint_host).toBe("203.0.113.7");
   });
 
@@ -415,10 +415,10 @@ describe("the router's public address", () => {
     const r = withWan("100.72.3.4");
     r.call("setup", { address: "192.168.100.1/24", listen_port: 8890 });
     const p = r.call("add_peer", { name: "phone" });
-    expect(p.warnings.join(" ")).toContain("100.64.0.0/10 (carrier-grade NAT)");
-    expect(p.warnings.join(" ")).toContain("UDP port 8890");
+    expect(p.warnings.map((w: { message: string }) => w.message).join(" ")).toContain("100.64.0.0/10 (carrier-grade NAT)");
+    expect(p.warnings.map((w: { message: string }) => w.message).join(" ")).toContain("UDP port 8890");
     const d = r.call("defaults", { interface: "wg1" });
-    expect(d.warnings.join(" ")).toContain("cannot reach");
+    expect(d.warnings.map((w: { message: string }) => w.message).join(" ")).toContain("cannot reach");
     // A DDNS/public name set by the user is trusted: no WAN lookup, no warning.
     r.call("setup", { endpoint_host: "home.example.net" });
     expect(r.call("peer_config", { peer: "phone" }).warnings).toEqual([]);

@@ -204,7 +204,7 @@ describe("changing the tunnel subnet renumbers the devices", () => {
     r.call("update_peer", { peer: "PC", address: "192.168.100.77" });
     const moved = r.call("setup", { address: "10.9.0.1/24" });
     expect(moved.error).toBeUndefined();
-    const warning = moved.warnings.join(" ");
+    const warning = moved.warnings.map((w: { message: string }) => w.message).join(" ");
     expect(warning).toContain("iPhone (192.168.100.2 → 10.9.0.2)");
     expect(warning).toContain("PC (192.168.100.77 → 10.9.0.77)");
     expect(warning).toContain("configuration again");
@@ -226,6 +226,6 @@ describe("small points", () => {
     r.call("update_peer", { peer: "PC", enabled: false });
     const c = r.call("peer_config", { peer: "PC" });
     expect(c.enabled).toBe(false);
-    expect(c.warnings.join(" ")).toContain("disabled");
+    expect(c.warnings.map((w: { message: string }) => w.message).join(" ")).toContain("disabled");
   });
 });

@@ -79,7 +79,7 @@ describe("import: a relay's wg-quick file becomes an interface that dials out", 
     expect(opts(r, "network", "wg1_relay2")).toMatchObject({ description: "backup relay", public_key: backup.pub, endpoint_host: "198.51.100.9", endpoint_port: "4500", persistent_keepalive: "15" });
     expect(r.section("firewall", "wgmgr_wg1_handshake")).toBeUndefined();
     expect(r.sections("firewall").find((s) => s.options.name === "lan")?.options.network).toEqual(["lan", "wg1"]);
-    const notes = res.warnings.join("\n");
+    const notes = res.warnings.map((w: { message: string }) => w.message).join("\n");
     expect(notes).toContain("Line 6: wgmgr never runs commands from a file: PostUp is ignored.");
     expect(notes).toContain("Line 7: netifd routes the tunnel's networks itself");
     // get and status say what it is.
@@ -98,7 +98,7 @@ describe("import: a relay's wg-quick file becomes an interface that dials out", 
     expect(easy.error, JSON.stringify(easy)).toBeUndefined();
     expect(opts(r, "network", "wg1_relay").persistent_keepalive).toBeUndefined(); // "0" in the file means off
     expect(opts(r, "wgmgr", "wg1").dns).toEqual(["1.1.1.1"]);
-    expect(easy.warnings.join(" ")).toContain("resolver is not changed");
+    expect(easy.warnings.map((w: { message: string }) => w.message).join(" ")).toContain("resolver is not changed");
     const pi = r.call("import", { interface: "wg2", config: files.pivpn, default_route: "keep" });
     expect(pi.error, JSON.stringify(pi)).toBeUndefined();
     expect(opts(r, "network", "wg2").addresses).toEqual(["10.6.0.2/24", "fd11:5ee:bad:c0de::2/64"]);
@@ -200,9 +200,9 @@ describe("the router as the hub of sites and remote workers (S3b)", () => {
     r.call("setup", { listen_port: 51820, address: "10.70.0.1/24", endpoint_host: "hub.example.net" });
     const worker = r.call("add_peer", { name: "worker", tunnel: "split" });
     const a = r.call("add_peer", { name: "office A", tunnel: "split", subnets: ["192.168.200.0/24"] });
-    expect(a.warnings.join(" ")).toContain("give these devices their configuration again: worker");
+    expect(a.warnings.map((w: { message: string }) => w.message).join(" ")).toContain("give these devices their configuration again: worker");
     const b = r.call("add_peer", { name: "office B", tunnel: "split", subnets: ["192.168.201.0/24"] });
-    expect(b.warnings.join(" ")).toContain("worker, office A");
+    expect(b.warnings.map((w: { message: string }) => w.message).join(" ")).toContain("worker, office A");
     const allowed = (name: string) => /AllowedIPs = (.*)/.exec(r.call("peer_config", { peer: name }).config)![1].split(", ");
     expect(allowed("office A")).toEqual(["10.70.0.0/24", "192.168.1.0/24", "192.168.201.0/24"]);
     expect(allowed("office B")).toEqual(["10.70.0.0/24", "192.168.1.0/24", "192.168.200.0/24"]);
@@ -211,9 +211,9 @@ describe("the router as the hub of sites and remote workers (S3b)", () => {
     // The router routes between them: each site's networks are routed to it.
     expect(opts(r, "network", a.peer.id)).toMatchObject({ route_allowed_ips: "1", allowed_ips: ["10.70.0.3/32", "192.168.200.0/24"] });
     // A site's networks change, and a site goes: the others are told.
-    expect(r.call("update_peer", { peer: "office B", subnets: ["192.168.202.0/24"] }).warnings.join(" ")).toContain("worker, office A");
-    expect(r.call("remove_peer", { peer: "office A" }).warnings.join(" ")).toContain("worker, office B");
-    expect(r.call("update_peer", { peer: "worker", keepalive: 0 }).warnings.join(" ")).not.toContain("configuration again");
+    expect(r.call("update_peer", { peer: "office B", subnets: ["192.168.202.0/24"] }).warnings.map((w: { message: string }) => w.message).join(" ")).toContain("worker, office A");
+    expect(r.call("remove_peer", { peer: "office A" }).warnings.map((w: { message: string }) => w.message).join(" ")).toContain("worker, office B");
+    expect(r.call("update_peer", { peer: "worker", keepalive: 0 }).warnings.map((w: { message: string }) => w.message).join(" ")).not.toContain("configuration again");
   });
 });
 
@@ -225,8 +225,8 @@ describe("side routers (S4): masquerade, or the return route", () => {
     );
     const r = router({ network: net, dhcp: "config dhcp 'lan'\n\toption interface 'lan'\n\toption ignore '1'\n" });
     const d = r.call("defaults", {});
-    expect(d.side_router.reasons.join(" ")).toContain("gateway (192.168.1.254)");
-    expect(d.side_router.reasons.join(" ")).toContain("DHCP server is off");
+    expect(d.side_router.reasons.map((w: { message: string }) => w.message).join(" ")).toContain("gateway (192.168.1.254)");
+    expect(d.side_router.reasons.map((w: { message: string }) => w.message).join(" ")).toContain("DHCP server is off");
     expect(d.side_router.return_routes).toEqual(["192.168.100.0/24 via 192.168.1.1"]);
     // A plain router (the OpenWrt defaults) is no side router.
     expect(router().call("defaults", {}).side_router).toBeUndefined();

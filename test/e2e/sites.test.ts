@@ -215,7 +215,7 @@ describe.skipIf(skipReason !== undefined).sequential("sites and relays with real
     ipn(host2, "route add default via 192.168.1.254");
     const d = ok(await call("defaults", { interface: "wg0" }), "defaults");
     // The router hands out no addresses on its LAN (dhcp 'lan' ignore 1): a side router.
-    expect(d.side_router.reasons.join(" ")).toContain("DHCP server is off");
+    expect(d.side_router.reasons.map((w: { message: string }) => w.message).join(" ")).toContain("DHCP server is off");
     expect(d.side_router.return_routes).toEqual(["10.80.0.0/24 via 192.168.1.1"]);
     const phone = ok(await call("add_peer", { interface: "wg0", name: "phone", tunnel: "split" }), "add_peer phone");
     const w = topo.addClient();

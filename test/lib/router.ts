@@ -12,6 +12,8 @@ import { readFileSync, writeFileSync, existsSync, copyFileSync, readdirSync, mkd
 import { join, resolve } from "node:path";
 import { removeTempDir, tempDir } from "./temp.mjs";
 import { simEnv } from "../sim/sim.mjs";
+import { parsePo } from "../../scripts/i18n/po.mjs";
+import { fill } from "../../luasrc/common/text";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 export const PLUGIN = join(REPO, "build/root/usr/libexec/rpcd/wgmgr");
@@ -70,7 +72,7 @@ export class TestRouter {
   /** Runs `wgmgr call <method>` with `input` (an object, or raw text or bytes) on stdin. */
   call(method: string, input: unknown = {}): Reply {
     const r = this.raw(["call", method], typeof input === "string" || Buffer.isBuffer(input) ? input : JSON.stringify(input));
-    return JSON.parse(r.stdout);
+    return checkTranslatable(JSON.parse(r.stdout), method);
   }
 
   raw(argv: string[], stdin: string | Buffer = ""): { stdout: string; stderr: string; status: number | null } {
@@ -86,7 +88,7 @@ export class TestRouter {
       p.on("error", rej);
       p.on("close", () => {
         try {
-          res(JSON.parse(out));
+          res(checkTranslatable(JSON.parse(out), method));
         } catch (e) {
           rej(new Error(`bad output from ${method}: ${out}`));
         }
@@ -146,4 +148,34 @@ export class TestRouter {
   cleanup(): void {
     removeTempDir(this.dir);
   }
+}
+
+// ---- every message of the plugin can be translated ------------------------------------------
+
+let templates: Set<string> | undefined;
+
+/**
+ * Checked on every reply of every test: each message the plugin sends (an error, a
+ * warning, a finding, a reason: any object with a "message") can be shown in the user's
+ * language. Its template (msgid, or the message itself when it has no parameters) is in
+ * po/templates/wgmgr.pot, so the views find it in the catalog, and the template filled
+ * with its params is the English message, so they say the same thing.
+ */
+export function checkTranslatable(reply: Reply, method: string): Reply {
+  templates ??= new Set(parsePo(readFileSync(join(REPO, "po/templates/wgmgr.pot"), "utf8")).map((e: { id: string }) => e.id));
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(visit);
+    if (v === null || typeof v !== "object") return;
+    const o = v as Record<string, unknown>;
+    if (typeof o.message === "string") {
+      const template = typeof o.msgid === "string" ? o.msgid : o.message;
+      if (!templates!.has(template)) throw new Error(`${method}: a message that is not in the catalog (missing T() or make pot?): ${JSON.stringify(o)}`);
+      if (fill(template, o.params as Record<string, string>) !== o.message) {
+        throw new Error(`${method}: the template and params do not give the message: ${JSON.stringify(o)}`);
+      }
+    }
+    for (const k of Object.keys(o)) visit(o[k]);
+  };
+  visit(reply);
+  return reply;
 }

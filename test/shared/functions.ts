@@ -4,6 +4,7 @@ import * as ip from "../../luasrc/common/ip";
 import * as v from "../../luasrc/common/validate";
 import { renderClientConfig, ClientConfig, configFileName } from "../../luasrc/common/wgconf";
 import { parseWgQuick } from "../../luasrc/common/wgquick";
+import { fill, T } from "../../luasrc/common/text";
 
 const cidr = (s: string): ip.Cidr => ip.parseCidr(s, true) as ip.Cidr;
 const code = (p: v.Problem | undefined): string | false => (p === undefined ? false : p.code);
@@ -36,6 +37,16 @@ export const FUNCTIONS: Record<string, (...args: any[]) => unknown> = {
   checkKey: (s: string) => code(v.checkKey(s)),
   checkSubnet: (s: string) => code(v.checkSubnet(s)),
   subnetMessage: (s: string) => v.checkSubnet(s)?.message ?? false,
+  // A problem as the plugin sends it: message, template and parameters.
+  subnetText: (s: string) => {
+    const p = v.checkSubnet(s);
+    return p === undefined ? false : { code: p.code, message: p.message, msgid: p.msgid ?? false, params: p.params ?? false };
+  },
+  fill: (template: string, params: Record<string, string | number>) => fill(template, params),
+  T: (msgid: string, params?: Record<string, string | number>) => {
+    const t = T(msgid, params);
+    return [t.message, t.msgid ?? false, t.params ?? false];
+  },
   checkInterfaceAddress: (s: string, family: 4 | 6) => code(v.checkInterfaceAddress(s, family)),
   checkDnsServer: (s: string) => code(v.checkDnsServer(s)),
   checkHost: (s: string) => code(v.checkHost(s)),

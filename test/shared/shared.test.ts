@@ -146,6 +146,23 @@ const VECTORS: Vector[] = [
   ["checkSubnet", ["192.168.1.0/24, 10.0.0.0/8"], "INVALID_ADDRESS"],
   ["checkSubnet", ["banana"], "INVALID_ADDRESS"],
   ["subnetMessage", ["192.168.1.5/24"], '"192.168.1.5/24" is an address inside a network, not the network itself: write 192.168.1.0/24.'],
+  // Translatable messages: the English text, and the template and parameters a view
+  // translates (the template goes only where it differs from the text).
+  [
+    "subnetText",
+    ["192.168.1.5/24"],
+    {
+      code: "HOST_BITS_SET",
+      message: '"192.168.1.5/24" is an address inside a network, not the network itself: write 192.168.1.0/24.',
+      msgid: '"{text}" is an address inside a network, not the network itself: write {network}.',
+      params: { text: "192.168.1.5/24", network: "192.168.1.0/24" },
+    },
+  ],
+  ["fill", ["{b} 和 {a}，{a}", { a: "张三", b: 51820 }], "51820 和 张三，张三"],
+  ["fill", ["{unknown} stays; { not a name } and a lone { too", { a: "x" }], "{unknown} stays; { not a name } and a lone { too"],
+  ["fill", ["{a}{b}}", { a: "{b}", b: "$1%s" }], "{b}$1%s}"],
+  ["T", ["Plain text."], ["Plain text.", false, false]],
+  ["T", ["Port {port} of {interface}.", { port: 8890, interface: "wg0" }], ["Port 8890 of wg0.", "Port {port} of {interface}.", { port: 8890, interface: "wg0" }]],
   ["checkInterfaceAddress", ["192.168.100.1/24", 4], false],
   ["checkInterfaceAddress", ["192.168.100.0/24", 4], "INVALID_ADDRESS"],
   ["checkInterfaceAddress", ["192.168.100.255/24", 4], "INVALID_ADDRESS"],
