@@ -8,6 +8,8 @@
 // follows Save & Apply.
 
 import { formatAddress, formatCidr, maxPrefix, networkOf, parseCidr } from "../luasrc/common/ip";
+import { fill, type Text } from "../luasrc/common/text";
+import { MISSING_PRIVATE_KEY } from "../luasrc/common/wgconf";
 import { isFullTunnel, parseWgQuick } from "../luasrc/common/wgquick";
 import {
   checkDnsServer,
@@ -27,11 +29,23 @@ import {
 
 export type Reply = Record<string, any>;
 
-/** A refusal, from the backend ({error, message, field}) or from a check in the page. */
-export interface Failure {
+/** A refusal, from the backend ({error, message, field, msgid, params}) or from a check in the page. */
+export interface Failure extends Text {
   error: string;
-  message: string;
   field?: string;
+}
+
+// LuCI's _() under another name: the templates of the plugin's messages are not
+// literals here; scripts/i18n/extract.mjs finds them at their T() in luasrc/.
+const translate = _;
+
+/**
+ * A message of the plugin or of a shared check in the user's language: its template
+ * from LuCI's catalog, filled with its parameters. A message the catalog does not
+ * know (a newer plugin) stays as the plugin wrote it, in English.
+ */
+function say(t: Text | Reply | string): string {
+  return typeof t === "string" ? t : fill(translate(t.msgid || t.message), t.params);
 }
 
 // ---- calls ------------------------------------------------------------------------------
@@ -99,14 +113,14 @@ function notify(text: string, kind = "error"): void {
 
 /** Shows a failure as a notification, for actions that have no form to show it in. */
 function report(e: Failure): void {
-  notify(e.message);
+  notify(say(e));
 }
 
 /** Brings one interface's running tunnel up to date; a failure is shown and resolves false. */
 function sync(name: string): Promise<boolean> {
   return call("sync", { interface: name }).then(
     () => true,
-    (e: Failure) => (notify(_("The running tunnel %s was not updated: %s").format(name, e.message)), false),
+    (e: Failure) => (notify(_("The running tunnel %s was not updated: %s").format(name, say(e))), false),
   );
 }
 
@@ -137,7 +151,7 @@ function applyStaged(_ev: Event, mode?: string): void {
 /** After a staged change: refresh LuCI's "Unsaved Changes" indicator and show the warnings. */
 function staged(reply: Reply, warn = true): void {
   void ui.changes.init();
-  if (warn) for (const w of reply.warnings || []) notify(String(w), "warning");
+  if (warn) for (const w of reply.warnings || []) notify(say(w), "warning");
 }
 
 // ---- pages ----------------------------------------------------------------------------------
@@ -248,7 +262,7 @@ function clearErrors(root: HTMLElement): void {
 function showError(root: HTMLElement, f: Failure, aliases: Record<string, string> = {}): void {
   const name = f.field ? aliases[f.field] || f.field : "";
   const target = name ? (root.querySelector(`[data-field="${name}"] .cbi-value-field`) as HTMLElement | null) : null;
-  const msg = E("div", { class: "wgmgr-error", role: "alert", style: "color:#c62828;font-weight:bold;margin-top:.3em" }, [f.message]);
+  const msg = E("div", { class: "wgmgr-error", role: "alert", style: "color:#c62828;font-weight:bold;margin-top:.3em" }, [say(f)]);
   if (target) {
     target.appendChild(msg);
     target.querySelectorAll("input").forEach((i) => i.classList.add("cbi-input-invalid"));
@@ -262,7 +276,12 @@ function showError(root: HTMLElement, f: Failure, aliases: Record<string, string
 
 /** Runs the shared checks; the first problem becomes a Failure for `field`. */
 function check(field: string, problem: Problem | undefined): void {
-  if (problem) throw { error: problem.code, message: problem.message, field } as Failure;
+  if (problem) throw failure(problem, field);
+}
+
+/** A problem a shared check found, as a Failure for `field`. */
+function failure(problem: Problem, field: string): Failure {
+  return { error: problem.code, message: problem.message, msgid: problem.msgid, params: problem.params, field };
 }
 
 /** A whole number typed into `field`, checked by `what`; empty gives undefined unless `required`. */
@@ -363,13 +382,19 @@ function copy(text: string): Promise<boolean> {
   return Promise.resolve(fallback());
 }
 
+/** A client configuration with its comment in the user's language (the router writes it in English). */
+function localizeConfig(text: string): string {
+  return text.split(`# ${MISSING_PRIVATE_KEY.message}\n`).join(`# ${say(MISSING_PRIVATE_KEY)}\n`);
+}
+
 /**
  * The client configuration dialog: QR code for the WireGuard app, the .conf file and
  * the text. The QR code comes from LuCI's uqr module (OpenWrt 24.10+); without it
  * (23.05) the dialog offers the file and the text only. No QR code either for a
  * config without its private key (not kept on the router): a phone could not use it.
  */
-function showConfig(name: string, filename: string, text: string, warnings: string[] = [], withQr = true): void {
+function showConfig(name: string, filename: string, config: string, warnings: Text[] = [], withQr = true): void {
+  const text = localizeConfig(config);
   const qr = E("div", { class: "wgmgr-qr", style: "text-align:center;margin:1em 0" }, E("em", { class: "spinning" }, [_("Drawing the QR code…")]));
   const hint = E("p");
   const pre = E("pre", { class: "wgmgr-conf", style: "display:none;white-space:pre-wrap;word-break:break-all;user-select:all" }, [text]);
@@ -385,7 +410,7 @@ function showConfig(name: string, filename: string, text: string, warnings: stri
   );
   ui.showModal(_("Client configuration"), [
     E("p", {}, [E("strong", {}, [name])]),
-    ...warnings.map((w) => E("div", { class: "alert-message warning" }, [w])),
+    ...warnings.map((w) => E("div", { class: "alert-message warning" }, [say(w)])),
     qr,
     hint,
     pre,
@@ -437,6 +462,8 @@ const api = {
   clearErrors,
   showError,
   check,
+  failure,
+  say,
   wholeNumber,
   list,
   ago,

@@ -32,8 +32,9 @@ export const PACKAGES = [
     // by plugin and import page, the import planner and page, masquerade, the DDNS
     // watchdog, hub routing: +8.6 KiB); 60 KiB with per-device access and diagnose
     // (issue 9: the rules' planner, every check's message and fix, the access selector and
-    // the findings panel: +8.3 KiB).
-    budget: 60 * 1024,
+    // the findings panel: +8.3 KiB); 62 KiB with translatable plugin messages (issue 10:
+    // each message's template and parameters, and the views' lookup: +1.4 KiB).
+    budget: 62 * 1024,
   },
   {
     // The Simplified Chinese catalog, packaged the way luci.mk's LuciTranslation packages
@@ -43,7 +44,9 @@ export const PACKAGES = [
     built: "usr/lib/lua/luci/i18n/wgmgr.zh-cn.lmo",
     control: "scripts/ipk/luci-i18n-wgmgr-zh-cn/control",
     scripts: "scripts/ipk/luci-i18n-wgmgr-zh-cn",
-    budget: 8 * 1024,
+    // 8 KiB for the pages' 197 messages; 16 KiB since the plugin's 181 (longer) messages
+    // are translated too.
+    budget: 16 * 1024,
   },
 ];
 

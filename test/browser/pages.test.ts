@@ -19,6 +19,7 @@ import { parsePo, placeholders } from "../../scripts/i18n/po.mjs";
 // @ts-expect-error plain JavaScript module
 import { po2lmo } from "../../scripts/i18n/po2lmo.mjs";
 import { tempDir } from "../lib/temp.mjs";
+import { fill } from "../../luasrc/common/text";
 
 const REPO = resolve(import.meta.dirname, "../..");
 const CHROMIUM = "/usr/bin/chromium";
@@ -914,7 +915,10 @@ describe.skipIf(!HAVE_CHROMIUM)("the pages in Simplified Chinese (make dev LUCI_
     .flatMap((e: any) => [e.id, e.plural].filter(Boolean))
     .map((id: string) => {
       let re = "";
-      for (const part of id.split(/(%(?:%|[-+ #0]*\d*(?:\.\d+)?[a-zA-Z]))/)) re += placeholders(part).length ? ".+?" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      // LuCI's %s in the views' strings, {name} in the plugin's (luasrc/common/text.ts)
+      for (const part of id.split(/(%(?:%|[-+ #0]*\d*(?:\.\d+)?[a-zA-Z])|\{[a-z_]+\})/)) {
+        re += placeholders(part).length || /^\{[a-z_]+\}$/.test(part) ? ".+?" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      }
       return { id, re: new RegExp(`^${re}$`) };
     });
   const isEnglish = (t: string) => english.some((m: { re: RegExp }) => m.re.test(t));
@@ -960,6 +964,9 @@ describe.skipIf(!HAVE_CHROMIUM)("the pages in Simplified Chinese (make dev LUCI_
       expect(isEnglish(t), t).toBe(true);
     }
     for (const t of ["概览", "UDP 端口 51820", "5 分钟前", "WireGuard", "1.5 KiB", "我的手机"]) expect(isEnglish(t), t).toBe(false);
+    // the plugin's messages, their {name} parameters standing for any text
+    expect(isEnglish('"laptop" has never connected. If it should have: is its configuration imported, and can it reach the router\'s public address?')).toBe(true);
+    expect(isEnglish("“laptop”从未连接过。")).toBe(false);
   });
 
   async function inChinese(page: Page, name: string): Promise<void> {
@@ -1023,6 +1030,43 @@ describe.skipIf(!HAVE_CHROMIUM)("the pages in Simplified Chinese (make dev LUCI_
     await open(page, dev, "setup", ".wgmgr-preview li");
     expect(await page.locator(".cbi-section h3").last().textContent()).toBe(zh("What the router has"));
     await inChinese(page, "setup-existing");
+    expect(b.errors).toEqual([]);
+  }, 60_000);
+
+  it("the plugin's errors, warnings and findings are shown in Chinese, from their template and parameters", async () => {
+    const { page } = b;
+    // an error only the router can find (the LAN is its own): next to its field
+    await open(page, dev, "setup", ".wgmgr-preview li");
+    await page.fill("#wgmgr-address", "192.168.1.1/24");
+    await page.click(".cbi-page-actions .cbi-button-save");
+    const error = page.locator('[data-field="address"] .wgmgr-error');
+    const overlap = 'The tunnel subnet {subnet} overlaps {other} of interface "{interface}": pick another one, for example 192.168.100.0/24.';
+    await expect.poll(() => error.textContent()).toBe(fill(zh(overlap), { subnet: "192.168.1.0/24", other: "192.168.1.0/24", interface: "lan" }));
+    await inChinese(page, "setup-error");
+
+    // a warning of the plugin's, on the route it is about
+    await open(page, dev, "routes", ".wgmgr-route-table");
+    const uncovered = 'No peer of {interface} has {target} in its allowed IPs, so WireGuard will drop this traffic: add the network to the peer\'s "subnets".';
+    expect(await page.locator(".wgmgr-route-warning").first().textContent()).toBe(fill(zh(uncovered), { interface: "wg0", target: "192.168.201.0/24" }));
+
+    // a finding of diagnose, on the overview
+    await open(page, dev, "overview", '[data-finding="never_connected"]');
+    const never = '"{device}" has never connected. If it should have: is its configuration imported, and can it reach the router\'s public address?';
+    expect(await page.locator('[data-finding="never_connected"]').textContent()).toContain(fill(zh(never), { device: "laptop" }));
+    await inChinese(page, "overview-findings");
+
+    // the configuration of a device whose key the router did not keep: its comment and warning in Chinese
+    const watch = await dev.rpc(b.sid, "wgmgr", "add_peer", { interface: "wg0", name: "手表", keep_private_key: false });
+    expect(watch.result[0]).toBe(0);
+    await open(page, dev, "peers", peerRow("手表"));
+    await page.click(`${peerRow("手表")} .wgmgr-config`);
+    const note = "The router did not keep this device's private key: put the key you saved when the device was added here.";
+    await expect.poll(() => page.locator(".wgmgr-conf").textContent()).toContain(`# ${zh(note)}\n# PrivateKey = \n`);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click(".wgmgr-download")]);
+    expect(download.suggestedFilename()).toBe("手表.conf");
+    expect(readFileSync((await download.path())!, "utf8")).toContain(`# ${zh(note)}\n`);
+    await inChinese(page, "peer-config-no-key");
+    await page.click(".wgmgr-close");
     expect(b.errors).toEqual([]);
   }, 60_000);
 

@@ -72,6 +72,13 @@ describe("po/zh_Hans/wgmgr.po", () => {
     }
   });
 
+  it("keeps every {name} parameter of the plugin's messages (any order: they are filled by name)", () => {
+    const names = (s: string) => [...new Set(s.match(/\{[a-z_]+\}/g) ?? [])].sort();
+    const withNames = messages(po).filter((e) => names(e.id).length > 0);
+    expect(withNames.length).toBeGreaterThan(100);
+    for (const e of withNames) for (const s of e.str) expect(names(s), `${label(e)} -> ${JSON.stringify(s)}`).toEqual(names(e.id));
+  });
+
   it("has no untranslated copies, line breaks or padding", () => {
     const same = messages(po).filter((e) => e.str[0] === e.id).map((e) => e.id);
     expect(same.sort()).toEqual([...SAME_IN_CHINESE].sort());
@@ -130,6 +137,16 @@ describe("the extractor (scripts/i18n/extract.mjs)", () => {
     ["one msgid with two plurals", 'N_(n, "a", "b"); N_(n, "a", "c")', "is used with plural"],
   ])("refuses %s", (_what, code, message) => {
     expect(() => extract(tree({ "htdocs/v.ts": `${code};\n` }))).toThrow(message);
+  });
+
+  it("collects the plugin's T() templates from luasrc/, parameters and all, and refuses what it cannot read", () => {
+    const root = tree({ "luasrc/plan.ts": 'fail("PORT_IN_USE", T(\n  "Port {port} is taken.", { port }));\nwarn(T("Done."));\n' });
+    expect(extract(root).map((e: { id: string; refs: string[] }) => [e.id, e.refs])).toEqual([
+      ["Done.", ["luasrc/plan.ts:3"]],
+      ["Port {port} is taken.", ["luasrc/plan.ts:2"]],
+    ]);
+    expect(() => extract(tree({ "luasrc/x.ts": "T(`Port ${port}`);\n" }))).toThrow("needs a string literal here");
+    expect(() => extract(tree({ "luasrc/x.ts": 'T("a", {}, "c");\n' }))).toThrow("takes (msgid[, params])");
   });
 });
 

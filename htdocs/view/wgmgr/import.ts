@@ -11,7 +11,7 @@ import type { Failure, Reply, Wg } from "../../wgmgr";
 declare const wg: Wg;
 const {
   applyStaged, call, checkbox, clearErrors, formatCidr, input, isFullTunnel, page, parseWgQuick, radioValue, radios, readonly, row,
-  showError, staged, watchApply
+  say, showError, staged, watchApply
 } = wg;
 
 /** The first wgN that no interface has. */
@@ -23,7 +23,7 @@ function freeName(taken: string[]): string {
 function preview(text: string, iface: string, zone: string, defaultRoute: string, masquerade: boolean): HTMLElement {
   if (!text.trim()) return E("p", {}, [E("em", {}, [_("Paste the file or choose it above.")])]);
   const { config: c, problem } = parseWgQuick(text);
-  if (problem || !c) return E("div", { class: "alert-message error wgmgr-file-error" }, [problem ? problem.message : ""]);
+  if (problem || !c) return E("div", { class: "alert-message error wgmgr-file-error" }, [problem ? say(problem) : ""]);
   const items: string[] = [
     _("Interface %s (WireGuard) with the address %s: it dials out, so nothing has to be opened on the WAN.").format(
       iface,
@@ -49,7 +49,7 @@ function preview(text: string, iface: string, zone: string, defaultRoute: string
   }
   if (c.dns.length) items.push(_("DNS %s is kept for reference; the router's own resolver does not change.").format(c.dns.join(", ")));
   if (masquerade) items.push(_("Traffic from the tunnel into the LAN is masqueraded (LAN hosts see this router)."));
-  for (const n of c.notes) items.push(_("Line %d: %s").format(n.line, n.value));
+  for (const n of c.notes) items.push(say(n.value));
   return E("ul", {}, items.map((t) => E("li", {}, [t])));
 }
 

@@ -8,7 +8,7 @@ import type { Reply, Wg } from "../../wgmgr";
 
 declare const wg: Wg;
 const {
-  ago, badge, bytes, button, call, notSetUp, page, readonly, report, staged, sync, table, watchApply
+  ago, badge, bytes, button, call, notSetUp, page, readonly, report, say, staged, sync, table, watchApply
 } = wg;
 
 const SEVERITY: Record<string, [string, "warn" | "off" | "ok"]> = {
@@ -39,7 +39,7 @@ function findingsPanel(name: string): HTMLElement {
                   E("li", { "data-finding": f.id }, [
                     badge(...(SEVERITY[f.severity] || SEVERITY.info)),
                     " ",
-                    f.message,
+                    say(f),
                     ...(f.fix && !readonly()
                       ? [" ", button(_("Fix"), "apply wgmgr-fix", () => call(f.fix.method, f.fix.args).then((res) => (staged(res), load()), report))]
                       : []),

@@ -9,7 +9,7 @@ import type { Failure, Reply, Stage, Wg } from "../../wgmgr";
 
 declare const wg: Wg;
 const {
-  badge, button, call, check, checkKeepalive, checkPeerName, checkbox, clearErrors, formatAddress,
+  badge, button, call, check, checkKeepalive, checkPeerName, checkbox, clearErrors, failure, formatAddress,
   input, list, listView, maxPrefix, parseCidr, parseDestination, radioValue, radios, readonly, report, row,
   showConfig, showError, table, wholeNumber
 } = wg;
@@ -27,7 +27,7 @@ function destinations(text: string): string[] {
   const out = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
   for (const d of out) {
     const r = parseDestination(d);
-    if (!("net" in r)) throw { error: r.code, message: r.message, field: "access" } as Failure;
+    if (!("net" in r)) throw failure(r, "access");
   }
   if (!out.length) throw { error: "INVALID_ACCESS", message: _("Give at least one destination, one per line."), field: "access" } as Failure;
   return out;

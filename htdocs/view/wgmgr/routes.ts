@@ -9,7 +9,7 @@ import type { Failure, Reply, Stage, Wg } from "../../wgmgr";
 declare const wg: Wg;
 const {
   button, check, checkIpAddress, checkMetric, checkSubnet, clearErrors, input, listView, readonly,
-  row, showError, table, wholeNumber
+  row, say, showError, table, wholeNumber
 } = wg;
 
 function addForm(iface: Reply, stage: Stage): HTMLElement {
@@ -66,9 +66,9 @@ function section(iface: Reply, stage: Stage): HTMLElement {
                     button(_("Remove"), "remove wgmgr-remove-route", () => stage("remove_route", { interface: iface.name, route: r.id })),
                   ]),
             ]),
-            ...(r.warnings || []).map((w: string) =>
+            ...(r.warnings || []).map((w: Reply) =>
               E("tr", { class: "tr wgmgr-route-warning", "data-route-warning": r.id }, [
-                E("td", { class: "td", colspan: String(head.length) }, [E("div", { class: "alert-message warning" }, [w])]),
+                E("td", { class: "td", colspan: String(head.length) }, [E("div", { class: "alert-message warning" }, [say(w)])]),
               ]),
             ),
           ]),

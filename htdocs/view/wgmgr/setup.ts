@@ -11,7 +11,7 @@ declare const wg: Wg;
 const {
   applyStaged, call, check, checkbox, checkDnsServer, checkHost, checkInterfaceAddress, checkMtu, checkPort,
   clearErrors, formatCidr, input, list, networkOf, page, parseCidr, radioValue, radios, readonly,
-  row, showError, staged, watchApply, wholeNumber
+  row, say, showError, staged, watchApply, wholeNumber
 } = wg;
 
 const IFACE = "wg0";
@@ -152,7 +152,7 @@ export default view.extend<Reply, Form>({
     const sideNote = side
       ? E("div", { class: "alert-message notice wgmgr-side-router" }, [
           E("p", {}, [_("This router does not look like the LAN's gateway:")]),
-          E("ul", {}, (side.reasons || []).map((r: string) => E("li", {}, [r]))),
+          E("ul", {}, (side.reasons || []).map((r: Reply) => E("li", {}, [say(r)]))),
           E("p", {}, [_("LAN hosts answer devices in the tunnel through their gateway, which knows nothing of the tunnel. Either turn on masquerade below, or add this route on the LAN's gateway (the main router):")]),
           E("pre", { class: "wgmgr-return-route" }, [(side.return_routes || []).join("\n")]),
         ])
@@ -195,7 +195,7 @@ export default view.extend<Reply, Form>({
         ? _("The server %s exists; its key stays the same when you change it, so devices keep working.").format(IFACE)
         : _("Set up the server once: check the suggestions, then press Save & Apply."),
       // e.g. a WAN address behind carrier-grade NAT: no device could reach this router.
-      ...(d.warnings || []).map((w: string) => E("div", { class: "alert-message warning wgmgr-warning" }, [w])),
+      ...(d.warnings || []).map((w: Reply) => E("div", { class: "alert-message warning wgmgr-warning" }, [say(w)])),
       sideNote,
       form,
       E("div", { class: "cbi-section" }, [
