@@ -8,7 +8,7 @@
 // follows Save & Apply.
 
 import { formatAddress, formatCidr, maxPrefix, networkOf, parseCidr } from "../luasrc/common/ip";
-import { fill, type Text } from "../luasrc/common/text";
+import { fill, type Params, type Text } from "../luasrc/common/text";
 import { MISSING_PRIVATE_KEY } from "../luasrc/common/wgconf";
 import { isFullTunnel, parseWgQuick } from "../luasrc/common/wgquick";
 import {
@@ -45,7 +45,10 @@ const translate = _;
  * know (a newer plugin) stays as the plugin wrote it, in English.
  */
 function say(t: Text | Reply | string): string {
-  return typeof t === "string" ? t : fill(translate(t.msgid || t.message), t.params);
+  if (typeof t === "string") return t;
+  const params: Params = {};
+  for (const name in t.params || {}) params[name] = typeof t.params[name] === "object" ? say(t.params[name]) : t.params[name];
+  return fill(translate(t.msgid || t.message), params);
 }
 
 // ---- calls ------------------------------------------------------------------------------

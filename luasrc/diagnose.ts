@@ -132,10 +132,10 @@ export function diagnose(m: Model, iface: Section, f: Facts): Finding[] {
     } else if (host === undefined && wanAddr !== undefined && nonPublicRange(wanAddr) !== undefined) {
       add("endpoint_not_public", "error", T(
           "The WAN address {address} is in {range}: devices on the Internet cannot reach it. Forward UDP port {port} to this router on the device in front of it, or connect through a relay with a public address.",
-          { address: f.wan as string, range: nonPublicRange(wanAddr) as string, port: port ?? DEFAULT_PORT },
+          { address: f.wan as string, range: nonPublicRange(wanAddr) as Text, port: port ?? DEFAULT_PORT },
         ));
     } else if (hostAddr !== undefined && nonPublicRange(hostAddr) !== undefined) {
-      add("endpoint_not_public", "error", T("The public address devices are given, {address}, is in {range}: devices on the Internet cannot reach it.", { address: host as string, range: nonPublicRange(hostAddr) as string }), undefined, "endpoint_host");
+      add("endpoint_not_public", "error", T("The public address devices are given, {address}, is in {range}: devices on the Internet cannot reach it.", { address: host as string, range: nonPublicRange(hostAddr) as Text }), undefined, "endpoint_host");
     } else if (host !== undefined && hostAddr === undefined && f.resolved !== undefined && f.wan !== undefined && wanAddr !== undefined && nonPublicRange(wanAddr) === undefined && f.resolved.indexOf(f.wan) < 0) {
       add("ddns_mismatch", "warning", f.resolved.length === 0
           ? T("The name {host} does not resolve: devices cannot find the router. Check the DDNS service.", { host })

@@ -6,6 +6,8 @@
 // words, an IPv6 address eight. Only non-negative numbers meet `%`, whose sign
 // rules differ between Lua and JS.
 
+import { T, type Text } from "./text";
+
 export interface Addr {
   family: 4 | 6;
   words: number[]; // 16-bit words, most significant first (2 for IPv4, 8 for IPv6)
@@ -273,19 +275,19 @@ export function sizeOf(c: Cidr): number {
 
 // IPv4 ranges that are not reachable from the Internet: a WAN address inside one means
 // the router sits behind another NAT (an ISP box, or carrier-grade NAT).
-const NON_PUBLIC_V4: [string, string][] = [
-  ["100.64.0.0/10", "carrier-grade NAT"],
-  ["10.0.0.0/8", "a private network"],
-  ["172.16.0.0/12", "a private network"],
-  ["192.168.0.0/16", "a private network"],
-  ["169.254.0.0/16", "a link-local network"],
+const NON_PUBLIC_V4: [string, Text][] = [
+  ["100.64.0.0/10", T("{range} (carrier-grade NAT)", { range: "100.64.0.0/10" })],
+  ["10.0.0.0/8", T("{range} (a private network)", { range: "10.0.0.0/8" })],
+  ["172.16.0.0/12", T("{range} (a private network)", { range: "172.16.0.0/12" })],
+  ["192.168.0.0/16", T("{range} (a private network)", { range: "192.168.0.0/16" })],
+  ["169.254.0.0/16", T("{range} (a link-local network)", { range: "169.254.0.0/16" })],
 ];
 
 /** The non-public range an IPv4 address is in ("100.64.0.0/10 (carrier-grade NAT)"), if any. */
-export function nonPublicRange(a: Addr): string | undefined {
+export function nonPublicRange(a: Addr): Text | undefined {
   if (a.family !== 4) return undefined;
   for (const [net, what] of NON_PUBLIC_V4) {
-    if (containsAddress(parseCidr(net, false) as Cidr, a)) return `${net} (${what})`;
+    if (containsAddress(parseCidr(net, false) as Cidr, a)) return what;
   }
   return undefined;
 }

@@ -7,7 +7,8 @@
 // Write every template as a string literal inside T(...): scripts/i18n/extract.mjs
 // collects them into the .pot the way it collects the views' _() strings.
 
-export type Params = { [name: string]: string | number };
+/** A parameter is a value, or a message of its own (translated with the one it is in). */
+export type Params = { [name: string]: string | number | Text };
 
 export interface Text {
   /** The English text, parameters filled in. */
@@ -27,7 +28,8 @@ export function fill(template: string, params: Params | undefined): string {
     const close = open < 0 ? -1 : template.indexOf("}", open);
     if (close < 0) return out + template.substring(from);
     const value = params[template.substring(open + 1, close)];
-    out += template.substring(from, open) + (value === undefined ? template.substring(open, close + 1) : String(value));
+    const text = value === undefined ? template.substring(open, close + 1) : typeof value === "object" ? value.message : String(value);
+    out += template.substring(from, open) + text;
     from = close + 1;
   }
 }

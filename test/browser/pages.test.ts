@@ -624,6 +624,27 @@ describe.skipIf(!HAVE_CHROMIUM)("a router whose WAN address is behind carrier-gr
       await stop(b, dev);
     }
   }, 60_000);
+
+  it("in Chinese, the range's own words are translated too (a message inside a message)", async () => {
+    const po = parsePo(readFileSync(join(REPO, "po/zh_Hans/wgmgr.po"), "utf8"));
+    const zh = (id: string) => po.find((e: any) => e.id === id)!.str[0] as string;
+    const i18n = tempDir("wgmgr-i18n-");
+    writeFileSync(join(i18n, "wgmgr.zh-cn.lmo"), po2lmo(readFileSync(join(REPO, "po/zh_Hans/wgmgr.po"), "utf8")));
+    const dev = await startDevServer({ port: 0, www, wan: "100.72.3.4", i18n, lang: "zh_cn", ...FAST });
+    const b = await browserFor(dev, "root");
+    try {
+      await open(b.page, dev, "setup", ".wgmgr-setup");
+      const range = fill(zh("{range} (carrier-grade NAT)"), { range: "100.64.0.0/10" });
+      expect(range).toBe("100.64.0.0/10（运营商级 NAT）");
+      const template =
+        "The router's WAN address {address} is in {range}: devices on the Internet cannot reach it. Forward UDP port {port} to this router on the device in front of it, or, behind carrier-grade NAT, connect through a relay with a public address; then set endpoint_host to the public name.";
+      expect(await b.page.locator(".wgmgr-warning").textContent()).toBe(fill(zh(template), { address: "100.72.3.4", range, port: 51820 }));
+      expect(b.errors).toEqual([]);
+    } finally {
+      await stop(b, dev);
+      rmSync(i18n, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe.skipIf(!HAVE_CHROMIUM)("sites and relays: the import page and a side router", () => {

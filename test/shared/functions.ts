@@ -22,7 +22,7 @@ export const FUNCTIONS: Record<string, (...args: any[]) => unknown> = {
   overlaps: (a: string, b: string) => ip.overlaps(cidr(a), cidr(b)),
   contains: (net: string, a: string) => ip.containsAddress(cidr(net), cidr(a).addr),
   suggestedPrefix: (s: string) => ip.suggestedPrefix(cidr(s).addr),
-  nonPublicRange: (s: string) => ip.nonPublicRange(cidr(s).addr) ?? false,
+  nonPublicRange: (s: string) => ip.nonPublicRange(cidr(s).addr)?.message ?? false,
   addressAt: (net: string, k: number) => {
     const a = ip.addressAt(cidr(net), k);
     return a === undefined ? false : ip.formatAddress(a);

@@ -161,6 +161,8 @@ const VECTORS: Vector[] = [
   ["fill", ["{b} 和 {a}，{a}", { a: "张三", b: 51820 }], "51820 和 张三，张三"],
   ["fill", ["{unknown} stays; { not a name } and a lone { too", { a: "x" }], "{unknown} stays; { not a name } and a lone { too"],
   ["fill", ["{a}{b}}", { a: "{b}", b: "$1%s" }], "{b}$1%s}"],
+  ["fill", ["in {range}.", { range: { message: "100.64.0.0/10 (carrier-grade NAT)", msgid: "{range} (carrier-grade NAT)" } }], "in 100.64.0.0/10 (carrier-grade NAT)."],
+  ["nonPublicRange", ["100.72.3.4/32"], "100.64.0.0/10 (carrier-grade NAT)"],
   ["T", ["Plain text."], ["Plain text.", false, false]],
   ["T", ["Port {port} of {interface}.", { port: 8890, interface: "wg0" }], ["Port 8890 of wg0.", "Port {port} of {interface}.", { port: 8890, interface: "wg0" }]],
   ["checkInterfaceAddress", ["192.168.100.1/24", 4], false],
