@@ -207,10 +207,22 @@ export async function startDevServer(opts = {}) {
 
   // ---- ubus --------------------------------------------------------------------------------
 
+  // The programs running for a request. close() ends them and starts no more, so that
+  // nothing writes into the router's directory once the tests remove it.
+  const running = new Set();
+  let closing = false;
+  function start(args) {
+    if (closing) throw new Error("the dev server is closing");
+    const p = spawn(LUA, args, { env });
+    running.add(p);
+    p.on("close", () => running.delete(p));
+    return p;
+  }
+
   let signatures;
   function runPlugin(argv, input) {
     return new Promise((res) => {
-      const p = spawn(LUA, [PLUGIN, ...argv], { env });
+      const p = start([PLUGIN, ...argv]);
       let out = "";
       let err = "";
       const timer = setTimeout(() => p.kill("SIGKILL"), 60_000);
@@ -302,7 +314,7 @@ export async function startDevServer(opts = {}) {
 local c = uci.cursor(${JSON.stringify(confdir)}, ${JSON.stringify(sessionDir(sid))})
 for _, cfg in ipairs(arg) do assert(c:commit(cfg)) end`;
     return new Promise((res, rej) => {
-      const p = spawn(LUA, ["-", ...configs], { env });
+      const p = start(["-", ...configs]);
       p.stdin.on("error", () => undefined);
       let err = "";
       p.stderr.on("data", (d) => (err += d));
@@ -592,9 +604,13 @@ for _, cfg in ipairs(arg) do assert(c:commit(cfg)) end`;
     live: () => listLive(live),
     liveDir: live,
     handshake: (peer, iface = "wg0") => handshake(live, confdir, iface, peer),
-    close() {
+    async close() {
+      closing = true;
       if (pending) clearTimeout(pending.timer);
       server.closeAllConnections?.();
+      const ended = [...running].map((p) => new Promise((res) => (p.exitCode !== null || p.signalCode !== null ? res() : p.on("close", res))));
+      for (const p of running) p.kill("SIGKILL");
+      await Promise.all(ended);
       return new Promise((res) => server.close(() => res()));
     },
     cleanup() {
