@@ -2,18 +2,11 @@
 // client configurations that agree with it. (What firewall4 makes of the sections, with
 // real traffic, is test/firewall/access.test.ts, with WGMGR_REAL_FW4.) The plugin runs
 // against the simulated router (test/sim): nothing here reaches the host's network.
-import { afterEach, describe, expect, test } from "vitest";
-import { TestRouter } from "../lib/router";
-
-let routers: TestRouter[] = [];
-afterEach(() => {
-  for (const r of routers) r.cleanup();
-  routers = [];
-});
+import { describe, expect, test } from "vitest";
+import { routerForTest, TestRouter } from "../lib/router";
 
 function own(): TestRouter {
-  const r = new TestRouter();
-  routers.push(r);
+  const r = routerForTest();
   expect(r.call("setup", { listen_port: 51820, address: "192.168.100.1/24", address6: "fd00:100::1/64", zone: "own" }).error).toBeUndefined();
   return r;
 }
@@ -102,8 +95,7 @@ describe("per-device access", () => {
   });
 
   test("limiting needs a zone of its own: refused in the lan zone, and the lan zone refused while devices are limited", () => {
-    const r = new TestRouter();
-    routers.push(r);
+    const r = routerForTest();
     r.call("setup", { address: "192.168.100.1/24" }); // zone lan
     r.call("add_peer", { name: "phone" });
     const before = r.snapshot();

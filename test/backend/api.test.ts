@@ -1,21 +1,12 @@
 // The plugin's ubus API, run as rpcd runs it, on configs seeded from OpenWrt's defaults.
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { afterEach, describe, expect, test } from "vitest";
-import { REPO, TestRouter, UciSection } from "../lib/router";
+import { describe, expect, test } from "vitest";
+import { REPO, routerForTest, TestRouter, UciSection } from "../lib/router";
 
-let routers: TestRouter[] = [];
 // Each test's router is simulated (test/sim): the plugin's wg, ip, ubus, logger and init
 // scripts are recording stand-ins, so nothing here can reach the host's network.
-function router(files?: Record<string, string>): TestRouter {
-  const r = new TestRouter({ files });
-  routers.push(r);
-  return r;
-}
-afterEach(() => {
-  for (const r of routers) r.cleanup();
-  routers = [];
-});
+const router = (files?: Record<string, string>): TestRouter => routerForTest({ files });
 
 const wgPubkey = (priv: string): string =>
   spawnSync("wg", ["pubkey"], { input: priv + "\n", encoding: "utf8" }).stdout.trim();
@@ -397,8 +388,7 @@ describe("hand-made configurations", () => {
 describe("the router's public address", () => {
   // The simulated router's netifd reports `wan` as the WAN's address (ubus call network.interface.wan status).
   const withWan = (wan: string): TestRouter => {
-    const r = new TestRouter({ live: true, wan });
-    routers.push(r);
+    const r = routerForTest({ live: true, wan });
     return r;
   };
 

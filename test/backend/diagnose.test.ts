@@ -4,15 +4,10 @@
 // simulated router (test/sim) with its interfaces running: nothing reaches the host.
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, test } from "vitest";
-import { TestRouter } from "../lib/router";
+import { describe, expect, test } from "vitest";
+import { routerForTest, TestRouter } from "../lib/router";
 import { handshake, readLive, writeLive } from "../sim/sim.mjs";
 
-let routers: TestRouter[] = [];
-afterEach(() => {
-  for (const r of routers) r.cleanup();
-  routers = [];
-});
 
 interface Opts {
   wan?: string;
@@ -22,8 +17,7 @@ interface Opts {
 
 /** A healthy router: wg0 on 51820, a public name that resolves to the WAN, one device that connected. */
 function healthy(o: Opts = {}): TestRouter {
-  const r = new TestRouter({ live: true, wan: o.wan ?? "203.0.113.7", dns: o.dns ?? { "home.example.net": "203.0.113.7" }, files: o.files });
-  routers.push(r);
+  const r = routerForTest({ live: true, wan: o.wan ?? "203.0.113.7", dns: o.dns ?? { "home.example.net": "203.0.113.7" }, files: o.files });
   expect(r.call("setup", { listen_port: 51820, address: "192.168.100.1/24", endpoint_host: "home.example.net" }).error).toBeUndefined();
   expect(r.call("add_peer", { name: "iPhone", tunnel: "full" }).error).toBeUndefined();
   connect(r, "iPhone");

@@ -3,19 +3,10 @@
 // against the simulated router (test/sim): nothing here reaches the host's network.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, test } from "vitest";
-import { REPO, TestRouter } from "../lib/router";
+import { describe, expect, test } from "vitest";
+import { REPO, routerForTest, TestRouter } from "../lib/router";
 
-let routers: TestRouter[] = [];
-function router(files?: Record<string, string>): TestRouter {
-  const r = new TestRouter({ files });
-  routers.push(r);
-  return r;
-}
-afterEach(() => {
-  for (const r of routers) r.cleanup();
-  routers = [];
-});
+const router = (files?: Record<string, string>): TestRouter => routerForTest({ files });
 
 /** A router with wg0 on 192.168.100.1/24 and the given devices. */
 function withServer(...names: string[]): TestRouter {

@@ -4,19 +4,10 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, test } from "vitest";
-import { TestRouter } from "../lib/router";
+import { describe, expect, test } from "vitest";
+import { routerForTest, TestRouter } from "../lib/router";
 
-let routers: TestRouter[] = [];
-function router(files?: Record<string, string>): TestRouter {
-  const r = new TestRouter({ files });
-  routers.push(r);
-  return r;
-}
-afterEach(() => {
-  for (const r of routers) r.cleanup();
-  routers = [];
-});
+const router = (files?: Record<string, string>): TestRouter => routerForTest({ files });
 
 const wg = (args: string[], input?: string) => spawnSync("wg", args, { input, encoding: "utf8" }).stdout.trim();
 const keyPair = () => {

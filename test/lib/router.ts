@@ -8,6 +8,7 @@
 // and nothing reaches the host's network. By default nothing runs on this router; with
 // `live`, netifd brings WireGuard interfaces up in the simulation (test/sim/sim.mjs).
 import { spawn, spawnSync } from "node:child_process";
+import { onTestFinished } from "vitest";
 import { readFileSync, writeFileSync, existsSync, copyFileSync, readdirSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { removeTempDir, tempDir } from "./temp.mjs";
@@ -148,6 +149,13 @@ export class TestRouter {
   cleanup(): void {
     removeTempDir(this.dir);
   }
+}
+
+/** A simulated router for the running test only: it is removed when the test ends. */
+export function routerForTest(opts: RouterOptions = {}): TestRouter {
+  const r = new TestRouter(opts);
+  onTestFinished(() => r.cleanup());
+  return r;
 }
 
 // ---- every message of the plugin can be translated ------------------------------------------
