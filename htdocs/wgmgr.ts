@@ -284,7 +284,8 @@ function check(field: string, problem: Problem | undefined): void {
 
 /** A problem a shared check found, as a Failure for `field`. */
 function failure(problem: Problem, field: string): Failure {
-  return { error: problem.code, message: problem.message, msgid: problem.msgid, params: problem.params, field };
+  const { code, ...text } = problem;
+  return { error: code, ...text, field };
 }
 
 /** A whole number typed into `field`, checked by `what`; empty gives undefined unless `required`. */

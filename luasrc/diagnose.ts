@@ -72,7 +72,7 @@ export function diagnose(m: Model, iface: Section, f: Facts): Finding[] {
   const out: Finding[] = [];
   const ifn = iface.name;
   const add = (id: string, severity: Finding["severity"], text: Text, fix?: Fix, field?: string): void => {
-    out.push({ id, severity, message: text.message, msgid: text.msgid, params: text.params, fix, field });
+    out.push({ id, severity, ...text, fix, field });
   };
   const server = interfaceRole(m, ifn) === "server";
   const meta = m.section("wgmgr", ifn);

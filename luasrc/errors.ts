@@ -3,7 +3,7 @@
 // when it is thrown. Warnings go into the reply's "warnings" as {"code", "message",
 // "msgid", "params"}. Messages are made with T() so that the views can translate them.
 
-import type { Problem } from "./common/validate";
+import { problem, type Problem } from "./common/validate";
 import type { Text } from "./common/text";
 
 export interface ApiError extends Text {
@@ -11,22 +11,18 @@ export interface ApiError extends Text {
   field?: string;
 }
 
-export interface Warning extends Text {
-  code: string;
-}
+/** A warning is shaped as a problem: a stable code and a message. */
+export type Warning = Problem;
+export const warning = problem;
 
 export function fail(code: string, text: Text, field?: string): never {
-  const e: ApiError = { error: code, message: text.message, msgid: text.msgid, params: text.params, field };
+  const e: ApiError = { error: code, ...text, field };
   throw e;
 }
 
 /** Throws the problem a shared check found, naming the field it came from. */
 export function check(field: string, p: Problem | undefined): void {
   if (p !== undefined) fail(p.code, p, field);
-}
-
-export function warning(code: string, text: Text): Warning {
-  return { code, message: text.message, msgid: text.msgid, params: text.params };
 }
 
 export function isApiError(e: unknown): e is ApiError {

@@ -39,7 +39,7 @@ function call(method: string): Reply {
 }
 
 function errorReply(error: string, text: Text, field?: string): Reply {
-  return { error, message: text.message, field, msgid: text.msgid, params: text.params };
+  return { error, ...text, field };
 }
 
 function main(): void {

@@ -275,19 +275,21 @@ export function sizeOf(c: Cidr): number {
 
 // IPv4 ranges that are not reachable from the Internet: a WAN address inside one means
 // the router sits behind another NAT (an ISP box, or carrier-grade NAT).
-const NON_PUBLIC_V4: [string, Text][] = [
-  ["100.64.0.0/10", T("{range} (carrier-grade NAT)", { range: "100.64.0.0/10" })],
-  ["10.0.0.0/8", T("{range} (a private network)", { range: "10.0.0.0/8" })],
-  ["172.16.0.0/12", T("{range} (a private network)", { range: "172.16.0.0/12" })],
-  ["192.168.0.0/16", T("{range} (a private network)", { range: "192.168.0.0/16" })],
-  ["169.254.0.0/16", T("{range} (a link-local network)", { range: "169.254.0.0/16" })],
+const NON_PUBLIC_V4: [string, "cgnat" | "private" | "link-local"][] = [
+  ["100.64.0.0/10", "cgnat"],
+  ["10.0.0.0/8", "private"],
+  ["172.16.0.0/12", "private"],
+  ["192.168.0.0/16", "private"],
+  ["169.254.0.0/16", "link-local"],
 ];
 
 /** The non-public range an IPv4 address is in ("100.64.0.0/10 (carrier-grade NAT)"), if any. */
 export function nonPublicRange(a: Addr): Text | undefined {
   if (a.family !== 4) return undefined;
-  for (const [net, what] of NON_PUBLIC_V4) {
-    if (containsAddress(parseCidr(net, false) as Cidr, a)) return what;
+  for (const [range, kind] of NON_PUBLIC_V4) {
+    if (!containsAddress(parseCidr(range, false) as Cidr, a)) continue;
+    if (kind === "cgnat") return T("{range} (carrier-grade NAT)", { range });
+    return kind === "private" ? T("{range} (a private network)", { range }) : T("{range} (a link-local network)", { range });
   }
   return undefined;
 }

@@ -23,7 +23,7 @@ export interface Problem extends Text {
 }
 
 export function problem(code: string, text: Text): Problem {
-  return { code, message: text.message, msgid: text.msgid, params: text.params };
+  return { code, ...text };
 }
 
 // Lua strings are byte strings, JS strings are UTF-16: "é" has length 2 in Lua.

@@ -94,7 +94,7 @@ function entries(value: string): string[] {
 export function parseWgQuick(text: string): { config?: QuickConfig; problem?: QuickProblem } {
   const c: QuickConfig = { addresses: [], dns: [], peers: [], notes: [] };
   // Every message starts with "Line {line}:".
-  const bad = (line: number, code: string, text: Text): { problem: QuickProblem } => ({ problem: { code, message: text.message, msgid: text.msgid, params: text.params, line } });
+  const bad = (line: number, code: string, text: Text): { problem: QuickProblem } => ({ problem: { code, ...text, line } });
   let section = "";
   let seenInterface = false;
   let pendingName: string | undefined; // a comment just before a [Peer]

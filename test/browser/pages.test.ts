@@ -610,6 +610,18 @@ describe.skipIf(!HAVE_CHROMIUM)("wgmgr pages in Chromium: setup, devices, QR, ap
   });
 });
 
+// The Simplified Chinese catalog, as the tests read it and as `make dev --lang zh_cn` serves it.
+const ZH_PO = join(REPO, "po/zh_Hans/wgmgr.po");
+const zhCatalog = parsePo(readFileSync(ZH_PO, "utf8"));
+/** The Chinese of a msgid (and context). */
+const zh = (id: string, ctxt?: string) => zhCatalog.find((e: any) => e.id === id && e.ctxt == ctxt)!.str[0] as string;
+/** A directory holding the compiled catalog, for startDevServer({ i18n, lang: "zh_cn" }). */
+function zhI18nDir(): string {
+  const dir = tempDir("wgmgr-i18n-");
+  writeFileSync(join(dir, "wgmgr.zh-cn.lmo"), po2lmo(readFileSync(ZH_PO, "utf8")));
+  return dir;
+}
+
 describe.skipIf(!HAVE_CHROMIUM)("a router whose WAN address is behind carrier-grade NAT", () => {
   it("the server page says why devices could not connect, before anything is set up", async () => {
     const dev = await startDevServer({ port: 0, www, wan: "100.72.3.4", ...FAST });
@@ -626,10 +638,7 @@ describe.skipIf(!HAVE_CHROMIUM)("a router whose WAN address is behind carrier-gr
   }, 60_000);
 
   it("in Chinese, the range's own words are translated too (a message inside a message)", async () => {
-    const po = parsePo(readFileSync(join(REPO, "po/zh_Hans/wgmgr.po"), "utf8"));
-    const zh = (id: string) => po.find((e: any) => e.id === id)!.str[0] as string;
-    const i18n = tempDir("wgmgr-i18n-");
-    writeFileSync(join(i18n, "wgmgr.zh-cn.lmo"), po2lmo(readFileSync(join(REPO, "po/zh_Hans/wgmgr.po"), "utf8")));
+    const i18n = zhI18nDir();
     const dev = await startDevServer({ port: 0, www, wan: "100.72.3.4", i18n, lang: "zh_cn", ...FAST });
     const b = await browserFor(dev, "root");
     try {
@@ -930,8 +939,7 @@ describe.skipIf(!HAVE_CHROMIUM)("the pages in Simplified Chinese (make dev LUCI_
   // values the user typed are set aside. Msgids whose Chinese translation is the same text
   // (units, "WireGuard") cannot tell and are not checked; LuCI's own strings (Save & Apply,
   // Log out) are not wgmgr's msgids. Screenshots: test-output/screenshots/zh_cn-*.png.
-  const po = parsePo(readFileSync(join(REPO, "po/zh_Hans/wgmgr.po"), "utf8"));
-  const english = po
+  const english = zhCatalog
     .filter((e: any) => e.id !== "" && e.str[0] !== e.id)
     .flatMap((e: any) => [e.id, e.plural].filter(Boolean))
     .map((id: string) => {
@@ -944,15 +952,13 @@ describe.skipIf(!HAVE_CHROMIUM)("the pages in Simplified Chinese (make dev LUCI_
     });
   const isEnglish = (t: string) => english.some((m: { re: RegExp }) => m.re.test(t));
   const TYPED = ["我的手机", "laptop", "192.168.200.0/24", "192.168.100.3"];
-  const zh = (id: string, ctxt?: string) => po.find((e: any) => e.id === id && e.ctxt == ctxt)!.str[0] as string;
 
   let dev: Dev;
   let b: Awaited<ReturnType<typeof browserFor>>;
   let i18n: string;
 
   beforeAll(async () => {
-    i18n = tempDir("wgmgr-i18n-");
-    writeFileSync(join(i18n, "wgmgr.zh-cn.lmo"), po2lmo(readFileSync(join(REPO, "po/zh_Hans/wgmgr.po"), "utf8")));
+    i18n = zhI18nDir();
     dev = await startDevServer({ port: 0, www, i18n, lang: "zh_cn", ...FAST });
     b = await browserFor(dev, "root");
   }, 60_000);
