@@ -5,7 +5,7 @@
 import * as uci from "uci";
 import { T } from "./common/text";
 import type { Reply } from "./args";
-import { fail, warning, Warning } from "./errors";
+import { fail, Warning } from "./errors";
 import { reload, scheduleWatchdog, syncInterface } from "./live";
 import { ConfigName, Model } from "./model";
 import { interfaceOfPeerType, wgInterface } from "./router";

@@ -525,7 +525,7 @@ const setup = method(
       );
       for (const w of planWarnings) warnings.push(w);
       // Kept as it is unless asked; re-applied so that a new tunnel subnet is masqueraded.
-      planMasquerade(m, iface, req.masquerade ?? opt(m.section("wgmgr", iface), "masquerade") === "1", warnings);
+      planMasquerade(m, iface, req.masquerade ?? opt(m.section("wgmgr", iface), "masquerade") === "1");
       const s = wgInterface(m, iface) as Section;
       return {
         interface: iface,
@@ -763,7 +763,7 @@ const import_ = method(
         fail("ALREADY_EXISTS", T('There is already an interface "{interface}": import into a new one (for example wg1).', { interface: req.interface }), "interface");
       }
       planImport(m, { iface: req.interface, file: req.config, zone: (req.zone ?? "lan") as ZoneMode, name: req.name, defaultRoute: req.default_route as DefaultRoute | undefined }, warnings);
-      planMasquerade(m, req.interface, req.masquerade === true, warnings);
+      planMasquerade(m, req.interface, req.masquerade === true);
       const s = wgInterface(m, req.interface) as Section;
       // Derived once and kept, as setup does, so that get and status need no fork for it.
       const publicKey = publicKeyOf(opt(s, "private_key") as string);

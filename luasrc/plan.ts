@@ -311,7 +311,7 @@ function leaveZone(m: Model, iface: string, zoneName: string): void {
  * (which leaves through the lan zone too when wg0 is in it) keeps its addresses; a list
  * src_ip is refused by fw4, hence a section per family (test/firewall/FINDINGS.md a).
  */
-export function planMasquerade(m: Model, iface: string, on: boolean, warnings: Warning[]): void {
+export function planMasquerade(m: Model, iface: string, on: boolean): void {
   m.set("wgmgr", iface, "masquerade", on ? "1" : undefined);
   if (on && zoneByName(m, "lan") === undefined) fail("NO_LAN_ZONE", T('There is no firewall zone "lan" for the tunnel\'s traffic to be masqueraded into.'), "masquerade");
   const section = wgInterface(m, iface) as Section;
